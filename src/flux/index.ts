@@ -1,0 +1,2 @@
+export * from './kde.js';
+export * from './kde-bank.js';
