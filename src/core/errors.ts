@@ -5,7 +5,7 @@
  */
 export class FluxmutError extends Error {
   readonly exitCode: number;
-  constructor(message: string, exitCode = ExitCode.BadInput) {
+  constructor(message: string, exitCode: number = ExitCode.BadInput) {
     super(message);
     this.name = 'FluxmutError';
     this.exitCode = exitCode;

@@ -260,7 +260,7 @@ function invertMade(plan: MadeSamplingPlan, yT: Float32Array, kT: Float32Array, 
   const outT = conditionTerm(plan.outBias, plan.outCond, 2 * D, L, kT, P);
   const act = spec.activation;
   for (let m = 0; m < D; m++) {
-    let prev = xT;
+    let prev: Float32Array = xT;
     let prevRows = m; // inputs of degree <= m
     for (let l = 0; l < plan.hidden.length; l++) {
       const h = plan.hidden[l];
