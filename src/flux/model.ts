@@ -97,7 +97,7 @@ export interface TrainingRecord {
 
 const MODEL_FORMAT = 'fluxmut-model';
 const MODEL_FORMAT_VERSION = 1;
-const WEIGHT_FILES = ['cae.safetensors', 'cmaf.safetensors', 'bank.safetensors'] as const;
+const WEIGHT_FILES = ['cae.safetensors', 'cmaf.safetensors', 'bank.safetensors', 'conditions.safetensors'] as const;
 
 interface ModelJson {
   format: typeof MODEL_FORMAT;
@@ -135,6 +135,8 @@ export class FluxModel {
     readonly cae: ConditionalAutoencoder,
     readonly flow: Cmaf,
     readonly bank: LatentKdeBank,
+    /** Conditions (original units, rows x L) of the rows the bank was built from, row for row: the cached mode draws a bin's kinematics from them. */
+    readonly bankConditions: Float64Array,
     readonly training: TrainingRecord,
   ) {}
 
@@ -188,6 +190,44 @@ export class FluxModel {
     return cmafSample(this.plan, z, ks, nRef, getKernels());
   }
 
+  /**
+   * Step 7 batched across objects: one reference cluster of nRef points per entry of `kRaws`
+   * (each at its object's exact kinematics), generated in one sampling pass so the GEMMs are
+   * large. Row block i of the result belongs to object i.
+   */
+  generateReferences(kRaws: ArrayLike<number>[], nRef: number, rngs: Rng[]): { a: Float32Array; logProb: Float64Array } {
+    const L = this.nConditions;
+    const D = this.dim;
+    const m = kRaws.length;
+    const z = new Float32Array(m * nRef * D);
+    const ks = new Float32Array(m * nRef * L);
+    for (let i = 0; i < m; i++) {
+      z.set(this.bank.sample(kRaws[i], nRef, rngs[i]), i * nRef * D);
+      const ki = this.scaleConditions(Float64Array.from(kRaws[i] as ArrayLike<number>));
+      for (let r = 0; r < nRef; r++) ks.set(ki, (i * nRef + r) * L);
+    }
+    if (this.plan === null) this.plan = planSampling(this.flow);
+    return cmafSample(this.plan, z, ks, m * nRef, getKernels());
+  }
+
+  /**
+   * A bin's reference cluster for the cached mode: latents from the bin's KDE, each pushed
+   * through the flow at the kinematics of a training row of that bin drawn at random.
+   */
+  generateBinReference(bin: number, nRef: number, rng: Rng): { a: Float32Array; logProb: Float64Array; k: Float64Array } {
+    const L = this.nConditions;
+    const z = this.bank.sampleBin(bin, nRef, rng);
+    const rows = this.bank.kdeRowsOfBin(bin);
+    const k = new Float64Array(nRef * L);
+    for (let r = 0; r < nRef && L > 0; r++) {
+      const row = rows[rng.int(rows.length)];
+      k.set(this.bankConditions.subarray(row * L, row * L + L), r * L);
+    }
+    if (this.plan === null) this.plan = planSampling(this.flow);
+    const out = cmafSample(this.plan, z, this.scaleConditions(k), nRef, getKernels());
+    return { ...out, k };
+  }
+
   /** Writes model.json and the weight files into `dir`, via a temporary folder renamed at the end. */
   save(dir: string): void {
     const tmp = `${dir}.tmp-${process.pid}`;
@@ -197,6 +237,9 @@ export class FluxModel {
       saveSafetensors(join(tmp, 'cae.safetensors'), parametersToSafetensors(this.cae.parameters()), { fluxmut: VERSION });
       saveSafetensors(join(tmp, 'cmaf.safetensors'), parametersToSafetensors(cmafTrainable(this.flow).params), { fluxmut: VERSION });
       saveSafetensors(join(tmp, 'bank.safetensors'), this.bank.toTensors() as Record<string, SafeTensor>, { fluxmut: VERSION });
+      saveSafetensors(join(tmp, 'conditions.safetensors'), {
+        conditions: { dtype: 'F64', shape: [this.bank.counts.reduce((a, b) => a + b, 0), this.nConditions], data: this.bankConditions },
+      }, { fluxmut: VERSION });
       const files: ModelJson['files'] = {};
       for (const f of WEIGHT_FILES) files[f] = { sha256: sha256File(join(tmp, f)) };
       const json: ModelJson = {
@@ -268,7 +311,12 @@ export class FluxModel {
     loadParametersFromSafetensors(cmafTrainable(flow).params, tensors['cmaf.safetensors'], join(dir, 'cmaf.safetensors'));
     checkMasks(flow, join(dir, 'cmaf.safetensors'));
     const bank = LatentKdeBank.fromSaved(json.bank, tensors['bank.safetensors'] as Record<string, SavedTensor>);
-    return new FluxModel(schema, json.space, featureScaler, conditionScaler, augmentedScaler, cae, flow, bank, json.training);
+    const cond = tensors['conditions.safetensors'].conditions;
+    const rows = bank.counts.reduce((a, b) => a + b, 0);
+    if (!cond || cond.dtype !== 'F64' || cond.shape[0] !== rows || cond.shape[1] !== schema.conditions.length) {
+      throw new FluxmutError(`${join(dir, 'conditions.safetensors')}: expected tensor 'conditions' F64 [${rows}, ${schema.conditions.length}]; the file does not belong to this model, re-train it`, ExitCode.BadModel);
+    }
+    return new FluxModel(schema, json.space, featureScaler, conditionScaler, augmentedScaler, cae, flow, bank, cond.data as Float64Array, json.training);
   }
 }
 
@@ -407,5 +455,5 @@ export function trainFlux(table: Table, options: FluxOptions): FluxModel {
     history: { cae: caeHistory, cmaf: cmafHistory },
     seconds: (Date.now() - started) / 1000,
   };
-  return new FluxModel(schema, space, featureScaler, conditionScaler, augmentedScaler, cae, flow, bank, training);
+  return new FluxModel(schema, space, featureScaler, conditionScaler, augmentedScaler, cae, flow, bank, k, training);
 }
