@@ -1,13 +1,18 @@
 import { Command, CommanderError } from 'commander';
 import { FluxmutError, ExitCode } from '../core/errors.js';
 import { VERSION } from '../version.js';
+import { register as registerHdbscan } from './hdbscan.js';
+import { register as registerSimulate } from './simulate.js';
+import { register as registerTrain } from './train.js';
+import { register as registerScore } from './score.js';
+import { register as registerInspect } from './inspect.js';
 
 /**
  * Each subcommand lives in its own file under src/cli/ and exports `register(program)`.
  * The CLI only parses arguments and calls the library; all work happens in src/.
  */
 type Register = (program: Command) => void;
-const commands: Register[] = [];
+const commands: Register[] = [registerTrain, registerScore, registerInspect, registerHdbscan, registerSimulate];
 
 export function buildProgram(): Command {
   const program = new Command();

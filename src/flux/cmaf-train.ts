@@ -35,6 +35,85 @@ export function cmafTrainable(flow: Cmaf): CmafTrainable {
   return { flow, params, layers };
 }
 
+/**
+ * x·(W∘M) + k·C + b as one recorded op: one MADE layer with its conditions. Fused because the
+ * generic tape ops (a broadcast add per layer) cost more than the GEMMs at these sizes.
+ */
+function conditionedMaskedLinear(tape: Tape, x: Tensor, w: Tensor, mask: Matrix, b: Tensor, k: Tensor | null, c: Tensor | null): Tensor {
+  const kr = tape.kernels;
+  const [m, kin] = x.shape;
+  const n = w.cols;
+  const wd = w.value.data, md = mask.data;
+  const wm = new Float32Array(wd.length);
+  for (let i = 0; i < wm.length; i++) wm[i] = wd[i] * md[i];
+  const y = Matrix.zeros(m, n);
+  kr.gemm(x.value.data, wm, y.data, m, kin, n, b.value.data);
+  const L = k && c ? k.cols : 0;
+  if (k && c) kr.gemm(k.value.data, c.value.data, y.data, m, L, n, undefined, true);
+  const inputs = k && c ? [x, w, b, k, c] : [x, w, b];
+  return tape.record(y, inputs, (out) => {
+    const dy = out.grad!.data;
+    if (x.requiresGrad) kr.gemmNT(dy, wm, x.gradOrZeros().data, m, n, kin, true);
+    if (w.requiresGrad) {
+      const dw = new Float32Array(wd.length);
+      kr.gemmTN(x.value.data, dy, dw, kin, m, n, false);
+      const g = w.gradOrZeros().data;
+      for (let i = 0; i < g.length; i++) g[i] += dw[i] * md[i];
+    }
+    if (b.requiresGrad) kr.sumRows(dy, m, n, b.gradOrZeros().data, true);
+    if (k && c) {
+      if (c.requiresGrad) kr.gemmTN(k.value.data, dy, c.gradOrZeros().data, L, m, n, true);
+      if (k.requiresGrad) kr.gemmNT(dy, c.value.data, k.gradOrZeros().data, m, n, L, true);
+    }
+  });
+}
+
+/**
+ * The affine step of one MADE in the density direction, fused: from u (B x D) and the MADE
+ * output h = [mu, raw log-scale] (B x 2D), u' = (u - mu)·exp(-alpha) with alpha = c·tanh(raw/c),
+ * and the per-row log|det| = -Σ alpha appended as column D of the result (B x (D + 1)).
+ */
+function affineStep(tape: Tape, u: Tensor, h: Tensor, bound: number): Tensor {
+  const [B, D] = u.shape;
+  const ud = u.value.data, hd = h.value.data;
+  const y = Matrix.zeros(B, D + 1);
+  const yd = y.data;
+  const alpha = new Float32Array(B * D);
+  const scale = new Float32Array(B * D); // exp(-alpha)
+  for (let r = 0; r < B; r++) {
+    let s = 0;
+    for (let i = 0; i < D; i++) {
+      const al = bound * Math.tanh(hd[r * 2 * D + D + i] / bound);
+      const e = Math.exp(-al);
+      alpha[r * D + i] = al;
+      scale[r * D + i] = e;
+      yd[r * (D + 1) + i] = (ud[r * D + i] - hd[r * 2 * D + i]) * e;
+      s += al;
+    }
+    yd[r * (D + 1) + D] = -s;
+  }
+  return tape.record(y, [u, h], (out) => {
+    const g = out.grad!.data;
+    const gu = u.requiresGrad ? u.gradOrZeros().data : null;
+    const gh = h.requiresGrad ? h.gradOrZeros().data : null;
+    for (let r = 0; r < B; r++) {
+      const gld = g[r * (D + 1) + D];
+      for (let i = 0; i < D; i++) {
+        const gi = g[r * (D + 1) + i];
+        const e = scale[r * D + i];
+        const yi = yd[r * (D + 1) + i];
+        if (gu) gu[r * D + i] += gi * e;
+        if (gh) {
+          gh[r * 2 * D + i] -= gi * e; // d/dmu
+          // d/dalpha of (u - mu)e^{-alpha} is -y; of -Σalpha is -1; times d alpha/d raw = 1 - (alpha/c)^2.
+          const a = alpha[r * D + i] / bound;
+          gh[r * 2 * D + D + i] += (-gi * yi - gld) * (1 - a * a);
+        }
+      }
+    }
+  });
+}
+
 /** Per-row log p(a | k) on a tape (paper eqs. 2-4): log N(z) + Σ_layers Σ_i (-alpha_i). */
 export function cmafLogProbOnTape(tape: Tape, t: CmafTrainable, a: Tensor, k: Tensor | null): Tensor {
   const { dim: D, logScaleBound, activation } = t.flow.spec;
@@ -43,14 +122,12 @@ export function cmafLogProbOnTape(tape: Tape, t: CmafTrainable, a: Tensor, k: Te
   for (const layers of t.layers) {
     let h = u;
     layers.forEach((layer, i) => {
-      let pre = tape.maskedLinear(h, layer.w, layer.mask, layer.b);
-      if (layer.c && k) pre = tape.add(pre, tape.matmul(k, layer.c));
+      const pre = conditionedMaskedLinear(tape, h, layer.w, layer.mask, layer.b, k, layer.c);
       h = i + 1 < layers.length ? tape.activation(pre, activation) : pre;
     });
-    const mu = tape.sliceCols(h, 0, D);
-    const alpha = tape.softClamp(tape.sliceCols(h, D, 2 * D), logScaleBound);
-    u = tape.mul(tape.sub(u, mu), tape.exp(tape.neg(alpha)));
-    const ld = tape.neg(tape.sumCols(alpha));
+    const step = affineStep(tape, u, h, logScaleBound);
+    u = tape.sliceCols(step, 0, D);
+    const ld = tape.sliceCols(step, D, D + 1);
     logDet = logDet ? tape.add(logDet, ld) : ld;
   }
   const base = standardNormalLogProb(tape, u);

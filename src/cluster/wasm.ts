@@ -1,0 +1,129 @@
+/**
+ * Loader for the float64 HDBSCAN kernels (assembly/cluster.ts compiled to build/cluster.wasm).
+ * The module is compiled once; each Workspace is an instance with its own linear memory, so a
+ * long-lived scorer can keep its matrices resident while ordinary fits use the shared workspace.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ExitCode, FluxmutError } from '../core/errors.js';
+
+// tsconfig's lib (ES2022, no DOM) has no WebAssembly types; the few members used are declared
+// module-locally (as src/core/wasm.ts does) so they cannot clash with declarations elsewhere.
+declare namespace WebAssembly {
+  class Memory {
+    constructor(descriptor: { initial: number; maximum?: number });
+    readonly buffer: ArrayBuffer;
+    grow(pages: number): number;
+  }
+  class Module {
+    constructor(bytes: Uint8Array);
+  }
+  class Instance {
+    constructor(module: Module, imports: Record<string, Record<string, unknown>>);
+    readonly exports: Record<string, unknown>;
+  }
+}
+
+export interface ClusterExports {
+  heapBase(): number;
+  distRow(xT: number, ld: number, d: number, xi: number, j0: number, j1: number, out: number): void;
+  denseDistances(xT: number, ld: number, n: number, d: number, xi: number, D: number, stride: number): void;
+  coreDistances(D: number, n: number, stride: number, k: number, scratch: number, core: number, core2: number): void;
+  selectKth(a: number, len: number, k: number): number;
+  primDense(
+    D: number, n: number, stride: number, core: number,
+    idx: number, best: number, src: number, coreL: number,
+    edgeA: number, edgeB: number, edgeW: number,
+  ): void;
+  primOnTheFly(
+    xT: number, ld: number, n: number, d: number, xi: number, rowBuf: number, core: number,
+    idx: number, best: number, src: number, coreL: number,
+    edgeA: number, edgeB: number, edgeW: number,
+  ): void;
+  coreOnTheFly(xT: number, ld: number, n: number, d: number, xi: number, rowBuf: number, scratch: number, k: number, core: number, core2: number): void;
+}
+
+const PAGE = 65536;
+let compiled: WebAssembly.Module | undefined;
+
+function clusterModule(): WebAssembly.Module {
+  if (compiled) return compiled;
+  const url = new URL('../../build/cluster.wasm', import.meta.url);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(url);
+  } catch {
+    throw new FluxmutError(
+      `the WebAssembly clustering kernels ${fileURLToPath(url)} are missing: run \`npm install\` ` +
+        '(or `npm run build:wasm`) in the fluxmut package, or set FLUXMUT_CLUSTER=ts to use the slow TypeScript path',
+      ExitCode.Internal,
+    );
+  }
+  compiled = new WebAssembly.Module(bytes);
+  return compiled;
+}
+
+/** One wasm instance and a bump allocator over its memory; reset() frees everything at once. */
+export class Workspace {
+  readonly k: ClusterExports;
+  private readonly memory: WebAssembly.Memory;
+  private readonly base: number;
+  private cursor: number;
+  f64!: Float64Array;
+  i32!: Int32Array;
+
+  constructor() {
+    this.memory = new WebAssembly.Memory({ initial: 16 });
+    const instance = new WebAssembly.Instance(clusterModule(), { env: { memory: this.memory } });
+    this.k = instance.exports as unknown as ClusterExports;
+    this.base = align(this.k.heapBase());
+    this.cursor = this.base;
+    this.views();
+  }
+
+  reset(to = this.base): void {
+    this.cursor = to;
+  }
+
+  /** Current allocation mark, for reset(mark) to free what was reserved after it. */
+  mark(): number {
+    return this.cursor;
+  }
+
+  /** Reserves `bytes` (16-byte aligned, with a vector of tail padding) and returns the address. */
+  reserve(bytes: number): number {
+    const at = this.cursor;
+    this.cursor = align(at + bytes + 16);
+    const have = this.memory.buffer.byteLength;
+    if (this.cursor > have) {
+      const pages = Math.ceil((this.cursor - have) / PAGE);
+      if (have / PAGE + pages > 65536) {
+        throw new FluxmutError(
+          `hdbscan: needs ${(this.cursor / 2 ** 30).toFixed(1)} GiB of working memory, more than WebAssembly's 4 GiB; ` +
+            'lower maxMatrixBytes so the distance matrix is not stored',
+          ExitCode.BadInput,
+        );
+      }
+      this.memory.grow(Math.min(65536 - have / PAGE, Math.max(pages, Math.ceil(have / PAGE / 4))));
+      this.views();
+    }
+    return at;
+  }
+
+  private views(): void {
+    this.f64 = new Float64Array(this.memory.buffer);
+    this.i32 = new Int32Array(this.memory.buffer);
+  }
+}
+
+function align(bytes: number): number {
+  return Math.ceil(bytes / 16) * 16;
+}
+
+let shared: Workspace | undefined;
+
+/** The workspace ordinary fits share (single-threaded: one fit runs at a time). */
+export function sharedWorkspace(): Workspace {
+  shared ??= new Workspace();
+  return shared;
+}

@@ -1,0 +1,4 @@
+export * from './calibration.js';
+export * from './normalise.js';
+export * from './score.js';
+export * from './table.js';
