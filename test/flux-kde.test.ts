@@ -122,6 +122,36 @@ describe('GaussianKde (scipy.stats.gaussian_kde semantics)', () => {
     }
   });
 
+  it('variance correction: draws keep the data covariance instead of inflating it by 1 + factor²', () => {
+    const n = 10;
+    const dataCov = referenceCovariance(X, new Array(n).fill(1));
+    for (const support of [{ varianceCorrection: true, clipMargin: null, maxMahalanobis: 1e3 }, { varianceCorrection: true, clipMargin: null }]) {
+      const kde = new GaussianKde(flat(X), 2, { support });
+      const r2 = kde.maxMahalanobis ** 2;
+      // Truncated χ²₂ kernel: E[r² | r² ≤ R²]/2 = 1 − (R²/2)·e^{−R²/2}/(1 − e^{−R²/2}) in closed form.
+      const kappa = Number.isFinite(r2) && r2 < 1e4 ? 1 - (r2 / 2) * Math.exp(-r2 / 2) / (1 - Math.exp(-r2 / 2)) : 1;
+      const f2 = kde.factor * kde.factor;
+      const N = 100_000;
+      const s = kde.resample(N, new Rng(12));
+      for (const [a, b] of [[0, 0], [0, 1], [1, 1]]) {
+        let ma = 0, mb = 0;
+        for (let i = 0; i < N; i++) { ma += s[2 * i + a]; mb += s[2 * i + b]; }
+        ma /= N; mb /= N;
+        let m1 = 0, m2 = 0;
+        for (let i = 0; i < N; i++) {
+          const p = (s[2 * i + a] - ma) * (s[2 * i + b] - mb);
+          m1 += p; m2 += p * p;
+        }
+        m1 /= N;
+        const se = Math.sqrt((m2 / N - m1 * m1) / N);
+        const expected = (dataCov[2 * a + b] * ((n - 1) / n + kappa * f2)) / (1 + kappa * f2);
+        expect(Math.abs(m1 - expected)).toBeLessThan(5 * se);
+        // and it is not the inflated covariance
+        if (a === b) expect(Math.abs(m1 - dataCov[2 * a + b] * ((n - 1) / n + f2))).toBeGreaterThan(10 * se);
+      }
+    }
+  });
+
   it('logpdf equals the directly evaluated mixture density (1-D and 2-D) and scipy', () => {
     const x1 = [0.1, 0.7, -1.3, 2.4, 0.0, 1.1];
     const k1 = new GaussianKde(x1, 1);

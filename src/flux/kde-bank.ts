@@ -89,7 +89,7 @@ export interface LatentKdeBankJson {
   maxPerBin: number;
   minPerBin: number;
   bandwidth: KdeBandwidth;
-  support: { coverage?: number; maxMahalanobis?: number; clipMargin: number | null } | false;
+  support: { coverage?: number; maxMahalanobis?: number; clipMargin: number | null; varianceCorrection?: boolean } | false;
 }
 
 type SavedBinning = { width: number } | { quantiles: number } | { edges: number[] };
@@ -509,8 +509,10 @@ function resolveBankSupport(s: KdeSupport | false | undefined): LatentKdeBankJso
   if (s === false) return false;
   const spec = s ?? {};
   const clipMargin = spec.clipMargin === undefined ? DEFAULT_CLIP_MARGIN : spec.clipMargin;
-  if (spec.maxMahalanobis !== undefined) return { maxMahalanobis: spec.maxMahalanobis, clipMargin };
-  return { coverage: spec.coverage ?? THREE_SIGMA_COVERAGE, clipMargin };
+  // The bank corrects the KDE's variance inflation unless told otherwise (see KdeSupport).
+  const varianceCorrection = spec.varianceCorrection ?? true;
+  if (spec.maxMahalanobis !== undefined) return { maxMahalanobis: spec.maxMahalanobis, clipMargin, varianceCorrection };
+  return { coverage: spec.coverage ?? THREE_SIGMA_COVERAGE, clipMargin, varianceCorrection };
 }
 
 function stridesOf(shape: readonly number[]): number[] {
