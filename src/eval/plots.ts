@@ -68,7 +68,7 @@ export interface HeatmapOptions extends Frame {
   /** ny rows of nx values, row-major (row j is yEdges[j]..yEdges[j+1]); NaN = empty bin. */
   values: ArrayLike<number>;
   colorLabel?: string;
-  /** Colour scale limits (default: finite min/max); share them across panels to compare. */
+  /** Colour scale limits (default: finite min/max; values outside take the end colours); share them across panels to compare. */
   colorRange?: readonly [number, number];
 }
 
