@@ -94,7 +94,13 @@ function farFraction(x: ArrayLike<number>, n: number, d: number, centre: Float64
  */
 export function referenceFidelity(
   model: FluxModel, x: Float64Array, k: Float64Array, n: number, rng: Rng,
-  options: { nRef?: number; minRows?: number; robustSigmas?: number } = {},
+  options: {
+    nRef?: number;
+    minRows?: number;
+    robustSigmas?: number;
+    /** Conditions used only to assign rows to bins (default: k); tests use it to mismatch bins on purpose. */
+    binsFrom?: Float64Array;
+  } = {},
 ): FidelityReport {
   const nRef = options.nRef ?? 1500;
   const minRows = options.minRows ?? 50;
@@ -104,7 +110,8 @@ export function referenceFidelity(
   const a = model.augment(model.scaleFeatures(x), model.scaleConditions(k), n);
   const rowsOf = new Map<number, number[]>();
   for (let i = 0; i < n; i++) {
-    const bin = L > 0 ? model.bank.binOf(k.subarray(i * L, i * L + L)) : 0;
+    const kb = options.binsFrom ?? k;
+    const bin = L > 0 ? model.bank.binOf(kb.subarray(i * L, i * L + L)) : 0;
     const list = rowsOf.get(bin);
     if (list) list.push(i);
     else rowsOf.set(bin, [i]);
