@@ -23,7 +23,7 @@ export async function runEvaluate(o: EvaluateCommandOptions): Promise<void> {
     const { report } = evaluateModel(model, table, {
       labelColumn: o.labelColumn, referenceClass: o.referenceClass, limit: o.limit, modelName: o.model,
       mode: o.mode, scorer: o.scorer, quantiles: o.quantiles, nRef: o.nRef,
-      minClusterSize: o.minClusterSize, minSamples: o.minSamples, normalisation: o.normalisation, seed: o.seed,
+      minClusterSize: o.minClusterSize, minSamples: o.minSamples, normalisation: o.normalisation, cacheBins: o.cacheBins, seed: o.seed,
       onProgress: progress.onCount(`evaluating (${o.mode})`),
       onWarning: (m) => {
         if (!warned) process.stderr.write(`fluxmut: warning: ${o.data}: ${m}\n`);

@@ -18,6 +18,7 @@ export interface ScoreCommandOptions {
   minClusterSize: number;
   minSamples: number;
   normalisation: Normalisation;
+  cacheBins: number;
   seed: number;
   out: string;
 }
@@ -32,6 +33,7 @@ export function addScoringOptions(cmd: Command): Command {
     .option('--min-cluster-size <n>', 'HDBSCAN min_cluster_size', intArg('--min-cluster-size', 2), 1000)
     .option('--min-samples <n>', 'HDBSCAN min_samples', intArg('--min-samples', 1), 100)
     .option('--normalisation <kind>', 'scaling fit on each reference cluster: robust (median/IQR), standard (mean/std, the paper) or hypersphere', choiceArg('--normalisation', ['robust', 'standard', 'hypersphere'] as const), 'robust')
+    .option('--cache-bins <n>', 'cached mode: quantile bins per condition of the grid of cached reference clusters', intArg('--cache-bins', 1), 8)
     .option('--seed <n>', 'random seed of the reference clusters and tie-breaking', intArg('--seed'), 1);
 }
 
@@ -45,7 +47,7 @@ export async function runScore(o: ScoreCommandOptions): Promise<void> {
   try {
     const { table: scored, scores } = scoreTable(model, table, {
       mode: o.mode, scorer: o.scorer, quantiles: o.quantiles, nRef: o.nRef,
-      minClusterSize: o.minClusterSize, minSamples: o.minSamples, normalisation: o.normalisation, seed: o.seed,
+      minClusterSize: o.minClusterSize, minSamples: o.minSamples, normalisation: o.normalisation, cacheBins: o.cacheBins, seed: o.seed,
       onProgress: progress.onCount(`scoring (${o.mode})`),
       onWarning: (m) => {
         if (!warned) process.stderr.write(`fluxmut: warning: ${o.data}: ${m}\n`);

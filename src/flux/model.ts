@@ -228,6 +228,30 @@ export class FluxModel {
     return { ...out, k };
   }
 
+  /**
+   * A reference cluster at given kinematics, one row of `kRaw` (nRef x L, original units) per
+   * generated point: each latent from the KDE of its own row's bin, pushed through the flow at
+   * that row's exact k. The cached mode uses it with kinematics of training rows near its cell.
+   */
+  generateAtKinematics(kRaw: Float64Array, nRef: number, rng: Rng): { a: Float32Array; logProb: Float64Array } {
+    const L = this.nConditions;
+    const D = this.dim;
+    const z = new Float32Array(nRef * D);
+    const byBin = new Map<number, number[]>();
+    for (let r = 0; r < nRef; r++) {
+      const bin = L > 0 ? this.bank.binOf(kRaw.subarray(r * L, r * L + L)) : 0;
+      const list = byBin.get(bin);
+      if (list) list.push(r);
+      else byBin.set(bin, [r]);
+    }
+    for (const [bin, rows] of [...byBin.entries()].sort((p, q) => p[0] - q[0])) {
+      const zb = this.bank.sampleBin(bin, rows.length, rng);
+      rows.forEach((r, i) => z.set(zb.subarray(i * D, (i + 1) * D), r * D));
+    }
+    if (this.plan === null) this.plan = planSampling(this.flow);
+    return cmafSample(this.plan, z, this.scaleConditions(kRaw), nRef, getKernels());
+  }
+
   /** Writes model.json and the weight files into `dir`, via a temporary folder renamed at the end. */
   save(dir: string): void {
     const tmp = `${dir}.tmp-${process.pid}`;

@@ -12,8 +12,8 @@ import { applyScaling, fitScaling, type Normalisation } from './normalise.js';
  * exact  — the paper's mode: per object, a reference cluster of N_ref points generated at its own
  *          kinematics, the object appended, HDBSCAN run, the object's GLOSH score compared with
  *          the reference points' scores of the same fit.
- * cached — ours: one reference cluster per condition bin (kinematics drawn from the bin's
- *          training rows), fitted once; objects get the approximate new-point GLOSH score of
+ * cached — ours: one reference cluster per cell of a grid in condition space (quantile bins,
+ *          finer than the KDE bank's; kinematics drawn from the cell's training rows), fitted once; objects get the approximate new-point GLOSH score of
  *          src/cluster/predict.ts and are compared with the fit's reference scores.
  *
  * Scorers: `glosh` (default, the paper's) or `density`, the flow's own -log p(a|k), calibrated
@@ -36,6 +36,8 @@ export interface ScoreOptions {
   seed?: number;
   /** Objects whose reference clusters are generated in one sampling pass (exact mode). */
   batchObjects?: number;
+  /** Cached mode: quantile bins per condition of the cache grid (default 8). */
+  cacheBins?: number;
   onProgress?: (done: number, total: number) => void;
   onWarning?: (message: string) => void;
 }
@@ -51,6 +53,7 @@ export interface ResolvedScoreOptions {
   normalisation: Normalisation;
   seed: number;
   batchObjects: number;
+  cacheBins: number;
 }
 
 export interface Scores {
@@ -83,7 +86,9 @@ export function resolveScoreOptions(options: ScoreOptions): ResolvedScoreOptions
     normalisation: options.normalisation ?? 'robust',
     seed: options.seed ?? 1,
     batchObjects: options.batchObjects ?? 8,
+    cacheBins: options.cacheBins ?? 8,
   };
+  if (!Number.isInteger(r.cacheBins) || r.cacheBins < 1) throw new FluxmutError(`--cache-bins must be a positive integer, got ${r.cacheBins}`, ExitCode.Usage);
   if (r.mode !== 'exact' && r.mode !== 'cached') throw new FluxmutError(`unknown mode '${r.mode}'; use exact or cached`, ExitCode.Usage);
   if (r.scorer !== 'glosh' && r.scorer !== 'density') throw new FluxmutError(`unknown scorer '${r.scorer}'; use glosh or density`, ExitCode.Usage);
   if (!['standard', 'robust', 'hypersphere'].includes(r.normalisation)) {
@@ -210,22 +215,77 @@ function scoreExact(
   }
 }
 
+/**
+ * The cache grid: per condition, quantile edges of the training kinematics, finer than the KDE
+ * bank's bins, so that each cached reference cluster is generated at kinematics close to those
+ * of the objects compared with it (on MAGIC, bank-bin clusters agreed with the exact mode on 97.3%
+ * of decisions at q = 0.95, two exact runs with different seeds on 99.0%).
+ */
+function cacheGrid(model: FluxModel, perCondition: number): { edges: Float64Array[]; cellOf: (k: ArrayLike<number>) => number } {
+  const L = model.nConditions;
+  const K = model.bankConditions;
+  const n = K.length / Math.max(1, L);
+  const edges: Float64Array[] = [];
+  for (let j = 0; j < L; j++) {
+    const col = new Float64Array(n);
+    for (let i = 0; i < n; i++) col[i] = K[i * L + j];
+    col.sort();
+    const e = new Float64Array(perCondition + 1);
+    for (let b = 0; b <= perCondition; b++) e[b] = col[Math.min(n - 1, Math.round((b * (n - 1)) / perCondition))];
+    edges.push(e);
+  }
+  const cellOf = (k: ArrayLike<number>): number => {
+    let cell = 0;
+    for (let j = 0; j < L; j++) {
+      const e = edges[j];
+      let b = 0;
+      while (b < perCondition - 1 && k[j] >= e[b + 1]) b++;
+      cell = cell * perCondition + b;
+    }
+    return cell;
+  };
+  return { edges, cellOf };
+}
+
 function scoreCached(
   model: FluxModel, a: Float32Array, k: Float64Array, n: number, D: number, L: number,
   o: ResolvedScoreOptions, out: Scores, onProgress?: (done: number, total: number) => void,
 ): void {
-  const byBin = new Map<number, number[]>();
+  const grid = cacheGrid(model, o.cacheBins);
+  const byCell = new Map<number, number[]>();
   for (let i = 0; i < n; i++) {
-    const bin = L > 0 ? model.bank.binOf(k.subarray(i * L, i * L + L)) : 0;
-    const list = byBin.get(bin);
+    const cell = L > 0 ? grid.cellOf(k.subarray(i * L, i * L + L)) : 0;
+    const list = byCell.get(cell);
     if (list) list.push(i);
-    else byBin.set(bin, [i]);
+    else byCell.set(cell, [i]);
+  }
+  // Training rows per cell: the kinematics each cell's reference cluster is generated at.
+  const nTrain = model.bankConditions.length / Math.max(1, L);
+  const trainOfCell = new Map<number, number[]>();
+  for (let r = 0; r < nTrain && L > 0; r++) {
+    const cell = grid.cellOf(model.bankConditions.subarray(r * L, r * L + L));
+    const list = trainOfCell.get(cell);
+    if (list) list.push(r);
+    else trainOfCell.set(cell, [r]);
   }
   let done = 0;
-  for (const [bin, objects] of [...byBin.entries()].sort((p, q) => p[0] - q[0])) {
-    // One reference cluster per bin, seeded by the bin so results do not depend on the other bins.
-    const rng = objectRng(o.seed ^ 0x5bd1e995, bin);
-    const gen = model.generateBinReference(bin, o.nRef, rng);
+  for (const [cell, objects] of [...byCell.entries()].sort((p, q) => p[0] - q[0])) {
+    // One reference cluster per cell, seeded by the cell so results do not depend on the other cells.
+    const rng = objectRng(o.seed ^ 0x5bd1e995, cell);
+    const rows = trainOfCell.get(cell) ?? [];
+    let gen: { a: Float32Array; logProb: Float64Array };
+    if (L > 0 && rows.length >= MIN_CELL_ROWS) {
+      const kRef = new Float64Array(o.nRef * L);
+      for (let r = 0; r < o.nRef; r++) {
+        const row = rows[rng.int(rows.length)];
+        kRef.set(model.bankConditions.subarray(row * L, row * L + L), r * L);
+      }
+      gen = model.generateAtKinematics(kRef, o.nRef, rng);
+    } else {
+      // Too few training rows in the cell (or no conditions): the bank bin of the cell's first object.
+      const bin = L > 0 ? model.bank.binOf(k.subarray(objects[0] * L, objects[0] * L + L)) : 0;
+      gen = model.generateBinReference(bin, o.nRef, rng);
+    }
     if (o.scorer === 'density') {
       const refScores = sortedScores(negate(gen.logProb));
       for (const i of objects) decide(out, i, refScores, objectRng(o.seed, i));
@@ -247,3 +307,6 @@ function scoreCached(
     onProgress?.(done, n);
   }
 }
+
+/** A cache cell needs this many training rows to draw its kinematics from. */
+const MIN_CELL_ROWS = 30;
