@@ -1,9 +1,10 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { ExitCode, FluxmutError } from '../core/errors.js';
 import { applyFilters, parseFilter } from '../data/schema.js';
 import { readTable } from '../data/table.js';
 import { trainFlux, type Preset, type Space } from '../flux/model.js';
+import type { ConditionBinning } from '../flux/kde-bank.js';
 import { choiceArg, intArg, listArg } from './options.js';
 import { makeProgress } from './progress.js';
 
@@ -17,7 +18,23 @@ export interface TrainCommandOptions {
   seed: number;
   out: string;
   maxEpochs?: number;
+  binWidths?: number[];
+  quantileBins?: number;
   force?: boolean;
+}
+
+/** The latent KDE bank's condition bins: fixed widths in original units, or quantile bins per condition. */
+function binning(o: TrainCommandOptions): ConditionBinning[] | undefined {
+  const L = o.conditions?.length ?? 0;
+  if (o.binWidths && o.quantileBins) throw new FluxmutError('give either --bin-widths or --quantile-bins, not both', ExitCode.Usage);
+  if (o.binWidths) {
+    if (o.binWidths.length !== L) {
+      throw new FluxmutError(`--bin-widths has ${o.binWidths.length} values for ${L} conditions (${(o.conditions ?? []).join(', ')}); give one width per condition, in its units`, ExitCode.Usage);
+    }
+    return o.binWidths.map((width) => ({ width }));
+  }
+  if (o.quantileBins) return Array.from({ length: L }, () => ({ quantiles: o.quantileBins! }));
+  return undefined;
 }
 
 export async function runTrain(o: TrainCommandOptions): Promise<void> {
@@ -37,6 +54,7 @@ export async function runTrain(o: TrainCommandOptions): Promise<void> {
       seed: o.seed,
       cae: epochs ? { epochs } : undefined,
       cmaf: epochs ? { epochs } : undefined,
+      bank: { binning: binning(o) },
       onEpoch: (r) => progress.onEpoch(r),
     });
     progress.stop();
@@ -66,6 +84,12 @@ export function register(program: Command): void {
     .option('--preset <preset>', 'network sizes: default (fast on a CPU) or paper (K=12 MADE layers of 512x2)', choiceArg('--preset', ['default', 'paper'] as const), 'default')
     .option('--seed <n>', 'random seed (same seed, same model)', intArg('--seed'), 1)
     .option('--max-epochs <n>', 'cap on training epochs of each network (early stopping usually ends sooner)', intArg('--max-epochs', 1))
+    .option('--bin-widths <list>', 'latent KDE bins: one fixed width per condition, in its own units (paper: 4 cm, 40 MeV)', (v: string) => listArg(v).map((x) => {
+      const w = Number(x);
+      if (!(w > 0)) throw new InvalidArgumentError(`bin widths must be positive numbers, got '${v}'`);
+      return w;
+    }))
+    .option('--quantile-bins <n>', 'latent KDE bins: this many quantile bins per condition (default: about 400 training rows per bin)', intArg('--quantile-bins', 1))
     .option('--force', 'overwrite --out even if it exists and is not a model directory')
     .requiredOption('--out <dir>', 'model directory to write')
     .action(async (opts: TrainCommandOptions) => runTrain(opts));
