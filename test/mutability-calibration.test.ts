@@ -15,6 +15,19 @@ describe('randomised p-values and quantile cuts', () => {
     expect(quantileThreshold(s, 0.1)).toBe(0);
   });
 
+  it('an object scoring above threshold_q is always an outlier at q (p > q), whatever the draw', () => {
+    const rng = new Rng(4);
+    for (let t = 0; t < 300; t++) {
+      const n = 5 + rng.int(200);
+      const ref = sortedScores(Array.from({ length: n }, () => (rng.uniform() < 0.5 ? 0 : Math.round(rng.uniform() * 20) / 20)));
+      const q = 0.05 + 0.9 * rng.uniform();
+      const thr = quantileThreshold(ref, q);
+      const above = ref.find((v) => v > thr);
+      if (above === undefined) continue;
+      for (let k = 0; k < 5; k++) expect(randomisedPValue(ref, above, rng)).toBeGreaterThan(q);
+    }
+  });
+
   it('an object above every reference score gets p > n/(n+1); below all, p < 1/(n+1)', () => {
     const rng = new Rng(1);
     const s = sortedScores([0.1, 0.2, 0.3]);

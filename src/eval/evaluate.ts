@@ -65,6 +65,7 @@ export function evaluateModel(model: FluxModel, table: Table, options: EvaluateO
       minClusterSize: scores.options.minClusterSize,
       minSamples: scores.options.minSamples,
       normalisation: scores.options.normalisation,
+      cacheBins: scores.options.cacheBins,
       seed: scores.options.seed,
       outOfRange: scores.outOfRange.reduce((a, b) => a + b, 0),
     },

@@ -48,6 +48,14 @@ export interface BankOptions {
   binning?: ConditionBinning[];
   maxPerBin: number;
   minPerBin: number;
+  /**
+   * Whose latents fill the KDE bank: 'validation' (default) or 'all' reference rows. A flow that
+   * overfits maps its training rows into a tighter latent cloud than new rows of the same class
+   * (on MAGIC the validation NLL sat ~1 nat above the training NLL), so a bank of training
+   * latents generates reference clusters narrower than the class: real objects then look too
+   * outlying and TPR falls below q. Held-out latents carry no such bias.
+   */
+  source: 'validation' | 'all';
 }
 
 export interface FluxOptions {
@@ -74,12 +82,12 @@ export const PRESETS: Record<Preset, { cae: CaeOptions; cmaf: CmafOptions; bank:
   default: {
     cae: { hidden: [64, 32], activation: 'elu', latent: 6, lr: 5e-4 * 4, epochs: 150, batchSize: 256, patience: 12, huberDelta: 1 },
     cmaf: { layers: 6, hidden: [96, 96], activation: 'relu', lr: 1e-3, epochs: 150, batchSize: 256, patience: 12, logScaleBound: 3 },
-    bank: { maxPerBin: 2000, minPerBin: 100 },
+    bank: { maxPerBin: 2000, minPerBin: 100, source: 'validation' },
   },
   paper: {
     cae: { hidden: [128, 64], activation: 'elu', latent: 6, lr: 5e-4, epochs: 300, batchSize: 256, patience: 20, huberDelta: 1 },
     cmaf: { layers: 12, hidden: [512, 512], activation: 'relu', lr: 1e-4, epochs: 300, batchSize: 256, patience: 20, logScaleBound: 3 },
-    bank: { maxPerBin: 2000, minPerBin: 100 },
+    bank: { maxPerBin: 2000, minPerBin: 100, source: 'validation' },
   },
 };
 
@@ -424,9 +432,10 @@ export function trainFlux(table: Table, options: FluxOptions): FluxModel {
   };
   const xTr = pick(x, N, trainIdx), xVa = pick(x, N, valIdx);
   const kTr = pick(k, L, trainIdx), kVa = pick(k, L, valIdx);
-  // Step 1: scalers are fit on the training part only.
+  // Step 1: the feature scaler is fit on the training part only.
   const featureScaler = new StandardScaler().fit(xTr, N, schema.features);
-  const conditionScaler = L > 0 ? new MinMaxScaler().fit(kTr, L, schema.conditions) : null;
+  // Over all reference rows, so that no row of the training file is reported out of range.
+  const conditionScaler = L > 0 ? new MinMaxScaler().fit(k, L, schema.conditions) : null;
   const scaleK = (kk: Float64Array): Float32Array => (conditionScaler ? f32(conditionScaler.transform(kk, L)) : new Float32Array(0));
   const xsTr = f32(featureScaler.transform(xTr, N)), xsVa = f32(featureScaler.transform(xVa, N));
   const ksTr = scaleK(kTr), ksVa = scaleK(kVa);
@@ -454,17 +463,21 @@ export function trainFlux(table: Table, options: FluxOptions): FluxModel {
     epochs: cmafOpt.epochs, batchSize: cmafOpt.batchSize, lr: cmafOpt.lr, patience: cmafOpt.patience, clipNorm: 10, rng, stage: 'cMAF', onEpoch: options.onEpoch,
   });
 
-  // Step 5: every reference row (training and validation) pushed to z, binned in original units.
+  // Step 5: reference rows pushed to z (held-out validation rows by default), binned in original units.
   options.onStage?.('bank');
-  const allXs = f32(featureScaler.transform(x, N));
-  const allKs = scaleK(k);
-  const aAll = augmentWith(cae, augmentedScaler, space, allXs, allKs, rows);
-  const zAll = cmafToLatent(flow, aAll, allKs, rows, getKernels()).z;
   const bankOpt = { ...base.bank, ...options.bank };
-  const bank = LatentKdeBank.fit({ rows, cols: D, data: zAll }, L > 0 ? { rows, cols: L, data: k } : null, rng, {
-    binning: L > 0 ? bankOpt.binning ?? defaultBinning(rows, L) : undefined,
+  if (bankOpt.source !== 'validation' && bankOpt.source !== 'all') {
+    throw new FluxmutError(`unknown bank source '${String(bankOpt.source)}'; use validation or all`, ExitCode.Usage);
+  }
+  const bankK = bankOpt.source === 'all' ? k : kVa;
+  const bankRows = bankOpt.source === 'all' ? rows : nVal;
+  const bankKs = bankOpt.source === 'all' ? scaleK(k) : ksVa;
+  const bankA = bankOpt.source === 'all' ? augmentWith(cae, augmentedScaler, space, f32(featureScaler.transform(x, N)), bankKs, rows) : aVa;
+  const bankZ = cmafToLatent(flow, bankA, bankKs, bankRows, getKernels()).z;
+  const bank = LatentKdeBank.fit({ rows: bankRows, cols: D, data: bankZ }, L > 0 ? { rows: bankRows, cols: L, data: bankK } : null, rng, {
+    binning: L > 0 ? bankOpt.binning ?? defaultBinning(bankRows, L) : undefined,
     maxPerBin: bankOpt.maxPerBin,
-    minPerBin: Math.min(bankOpt.minPerBin, rows),
+    minPerBin: Math.min(bankOpt.minPerBin, bankRows),
     conditionNames: schema.conditions,
   });
 
@@ -479,5 +492,5 @@ export function trainFlux(table: Table, options: FluxOptions): FluxModel {
     history: { cae: caeHistory, cmaf: cmafHistory },
     seconds: (Date.now() - started) / 1000,
   };
-  return new FluxModel(schema, space, featureScaler, conditionScaler, augmentedScaler, cae, flow, bank, k, training);
+  return new FluxModel(schema, space, featureScaler, conditionScaler, augmentedScaler, cae, flow, bank, bankK, training);
 }

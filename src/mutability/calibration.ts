@@ -49,13 +49,16 @@ export function randomisedPValue(sorted: Float64Array, x: number, rng: Rng): num
 }
 
 /**
- * The q-quantile of the reference scores, reported as `threshold_<q>`: the smallest reference
- * score t with F(t) >= q (inverse empirical CDF). Objects above it are outliers at q, objects
- * below it are not, and objects equal to it are decided by the randomised p-value.
+ * The cut reported as `threshold_<q>`: the reference score of rank ⌈q(n + 1)⌉ (1-based; the
+ * highest score when that rank exceeds n). Consistent with the randomised p-value: an object
+ * scoring strictly above it has at least q(n + 1) reference scores below it, so p > q and it is
+ * always an outlier at q. An object at or below it is decided by the p-value (tied objects by
+ * the seeded draw; between two adjacent reference scores the draw also decides, because p is a
+ * rank statistic). Cut on `is_outlier_<q>` or `p_value`, which carry the calibrated decision.
  */
 export function quantileThreshold(sorted: Float64Array, q: number): number {
   const n = sorted.length;
-  const i = Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1));
+  const i = Math.min(n - 1, Math.max(0, Math.ceil(q * (n + 1)) - 1));
   return sorted[i];
 }
 
