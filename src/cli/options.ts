@@ -22,6 +22,8 @@ export function choiceArg<T extends string>(name: string, choices: readonly T[])
 
 export function quantilesArg(v: string): number[] {
   const qs = listArg(v).map(Number);
+  // An empty list would silently drop every threshold_<q>/is_outlier_<q> column.
+  if (qs.length === 0) throw new InvalidArgumentError(`give at least one quantile, e.g. --quantiles 0.68,0.95,0.99`);
   for (const q of qs) if (!(q > 0 && q < 1)) throw new InvalidArgumentError(`quantiles must lie strictly between 0 and 1, got '${v}'`);
   return [...new Set(qs)].sort((a, b) => a - b);
 }
