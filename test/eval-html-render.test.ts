@@ -1,16 +1,13 @@
 import { describe, it, expect, afterAll } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inflateSync } from 'node:zlib';
+import { CHROMIUM, chromium, haveChromium, inkOf, screenshot } from './chromium-helpers.js';
 import { renderHtmlReport, writeHtmlReport, type HtmlReport } from '../src/eval/html.js';
 import { histogramPlot, heatmapPlot, rocPlot, scatterPlot, gridOfPlots } from '../src/eval/plots.js';
 import { Rng } from '../src/core/rng.js';
 import { FluxmutError } from '../src/core/errors.js';
 
-// FLUXMUT_CHROMIUM points the check at another Chromium build (other distributions, macOS).
-const CHROMIUM = process.env.FLUXMUT_CHROMIUM ?? '/usr/bin/chromium';
 const WIDTH = 1200;
 const HEIGHT = 2000;
 
@@ -98,76 +95,6 @@ describe('renderHtmlReport', () => {
   });
 });
 
-// ------------------------------------------------------------------------------------------------
-// PNG decoding (just enough for Chromium's screenshots: 8-bit RGB or RGBA, non-interlaced).
-
-interface Png {
-  width: number;
-  height: number;
-  channels: number;
-  pixels: Uint8Array;
-}
-
-function decodePng(buf: Buffer): Png {
-  const sig = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-  sig.forEach((b, i) => { if (buf[i] !== b) throw new Error('not a PNG: bad signature'); });
-  let p = 8;
-  let width = 0, height = 0, depth = 0, colorType = 0, interlace = 0;
-  const idat: Buffer[] = [];
-  while (p < buf.length) {
-    const len = buf.readUInt32BE(p);
-    const type = buf.toString('latin1', p + 4, p + 8);
-    const data = buf.subarray(p + 8, p + 8 + len);
-    if (type === 'IHDR') {
-      width = data.readUInt32BE(0);
-      height = data.readUInt32BE(4);
-      depth = data[8]!;
-      colorType = data[9]!;
-      interlace = data[12]!;
-    } else if (type === 'IDAT') idat.push(data);
-    else if (type === 'IEND') break;
-    p += 12 + len;
-  }
-  if (depth !== 8 || (colorType !== 2 && colorType !== 6) || interlace !== 0) {
-    throw new Error(`unsupported PNG: depth ${depth}, colour type ${colorType}, interlace ${interlace}`);
-  }
-  const ch = colorType === 6 ? 4 : 3;
-  const raw = inflateSync(Buffer.concat(idat));
-  const stride = width * ch;
-  expect(raw.length).toBe(height * (stride + 1));
-  const out = new Uint8Array(height * stride);
-  for (let y = 0; y < height; y++) {
-    const f = raw[y * (stride + 1)]!;
-    const src = y * (stride + 1) + 1;
-    const row = y * stride;
-    for (let x = 0; x < stride; x++) {
-      const a = x >= ch ? out[row + x - ch]! : 0;
-      const b = y > 0 ? out[row - stride + x]! : 0;
-      const c = x >= ch && y > 0 ? out[row - stride + x - ch]! : 0;
-      let pred = 0;
-      if (f === 1) pred = a;
-      else if (f === 2) pred = b;
-      else if (f === 3) pred = (a + b) >> 1;
-      else if (f === 4) {
-        const pa = Math.abs(b - c), pb = Math.abs(a - c), pc = Math.abs(a + b - 2 * c);
-        pred = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-      } else if (f !== 0) throw new Error(`bad PNG filter ${f} in row ${y}`);
-      out[row + x] = (raw[src + x]! + pred) & 0xff;
-    }
-  }
-  return { width, height, channels: ch, pixels: out };
-}
-
-function chromium(args: string[], profile: string): { stdout: string; stderr: string; status: number | null } {
-  const r = spawnSync(CHROMIUM, [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--hide-scrollbars', '--force-device-scale-factor=1', `--user-data-dir=${profile}`, ...args,
-  ], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 });
-  return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status };
-}
-
-const haveChromium = existsSync(CHROMIUM);
 
 describe('the HTML report renders in headless Chromium', () => {
   if (!haveChromium) {
@@ -185,19 +112,10 @@ describe('the HTML report renders in headless Chromium', () => {
   const reportPath = join(work, 'render', 'report.html');
 
   function inkFraction(html: string, name: string): number {
-    const shot = join(work, `${name}.png`);
-    const r = chromium([`--screenshot=${shot}`, `--window-size=${WIDTH},${HEIGHT}`, `file://${html}`], join(work, `profile-${name}`));
-    expect(existsSync(shot), `no screenshot; chromium exited ${r.status}: ${r.stderr.slice(-2000)}`).toBe(true);
-    const png = decodePng(readFileSync(shot));
+    const png = screenshot(html, work, name, WIDTH, HEIGHT);
     expect(png.width).toBe(WIDTH);
     expect(png.height).toBe(HEIGHT);
-    let ink = 0;
-    const n = png.width * png.height;
-    for (let i = 0; i < n; i++) {
-      const o = i * png.channels;
-      if (png.pixels[o]! < 235 || png.pixels[o + 1]! < 235 || png.pixels[o + 2]! < 235) ink++;
-    }
-    return ink / n;
+    return inkOf(png);
   }
 
   it('screenshot: a PNG of the window size with far more drawn pixels than a text-only page', async () => {

@@ -7,13 +7,14 @@ import { register as registerTrain } from './train.js';
 import { register as registerScore } from './score.js';
 import { register as registerInspect } from './inspect.js';
 import { register as registerEvaluate } from './evaluate.js';
+import { register as registerDemo } from './demo.js';
 
 /**
  * Each subcommand lives in its own file under src/cli/ and exports `register(program)`.
  * The CLI only parses arguments and calls the library; all work happens in src/.
  */
 type Register = (program: Command) => void;
-const commands: Register[] = [registerTrain, registerScore, registerEvaluate, registerInspect, registerHdbscan, registerSimulate];
+const commands: Register[] = [registerTrain, registerScore, registerEvaluate, registerInspect, registerHdbscan, registerSimulate, registerDemo];
 
 export function buildProgram(): Command {
   const program = new Command();
