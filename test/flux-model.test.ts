@@ -69,7 +69,7 @@ describe('trained model directory', () => {
     const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
     expect(json.format).toBe('fluxmut-model');
     expect(json.schema.features).toEqual(['a', 'b', 'c']);
-    expect(Object.keys(json.files).sort()).toEqual(['bank.safetensors', 'cae.safetensors', 'cmaf.safetensors']);
+    expect(Object.keys(json.files).sort()).toEqual(['bank.safetensors', 'cae.safetensors', 'cmaf.safetensors', 'conditions.safetensors']);
     expect(json.training.history.cmaf.val.length).toBeGreaterThan(0);
   });
 

@@ -225,7 +225,9 @@ export class FluxModel {
   generateBinReference(bin: number, nRef: number, rng: Rng): { a: Float32Array; logProb: Float64Array; k: Float64Array } {
     const L = this.nConditions;
     const z = this.bank.sampleBin(bin, nRef, rng);
-    const rows = this.bank.kdeRowsOfBin(bin);
+    // Kinematics from the bin's own rows; a bin without any borrows its KDE's (neighbouring) rows.
+    const own = this.bank.rowsOfBin(bin);
+    const rows = own.length > 0 ? own : this.bank.kdeRowsOfBin(bin);
     const k = new Float64Array(nRef * L);
     for (let r = 0; r < nRef && L > 0; r++) {
       const row = rows[rng.int(rows.length)];
