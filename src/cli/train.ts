@@ -89,7 +89,7 @@ export function register(program: Command): void {
       if (!(w > 0)) throw new InvalidArgumentError(`bin widths must be positive numbers, got '${v}'`);
       return w;
     }))
-    .option('--quantile-bins <n>', 'latent KDE bins: this many quantile bins per condition (default: about 400 training rows per bin)', intArg('--quantile-bins', 1))
+    .option('--quantile-bins <n>', 'latent KDE bins: this many quantile bins per condition (default: about 250 held-out validation rows per bin)', intArg('--quantile-bins', 1))
     .option('--force', 'overwrite --out even if it exists and is not a model directory')
     .requiredOption('--out <dir>', 'model directory to write')
     .action(async (opts: TrainCommandOptions) => runTrain(opts));

@@ -44,7 +44,7 @@ export interface CmafOptions {
 }
 
 export interface BankOptions {
-  /** One per condition; default: quantile bins, about 400 training rows per bin. */
+  /** One per condition; default: quantile bins, about 250 bank rows per bin. */
   binning?: ConditionBinning[];
   maxPerBin: number;
   minPerBin: number;
@@ -396,7 +396,7 @@ function augmentWith(cae: ConditionalAutoencoder, scaler: StandardScaler, space:
 }
 
 /** Quantile bins with about `rowsPerBin` training rows each, split evenly over the conditions. */
-function defaultBinning(nRows: number, L: number, rowsPerBin = 400, maxPerCondition = 10): ConditionBinning[] {
+function defaultBinning(nRows: number, L: number, rowsPerBin = 250, maxPerCondition = 10): ConditionBinning[] {
   const perCondition = Math.max(1, Math.min(maxPerCondition, Math.floor(Math.pow(nRows / rowsPerBin, 1 / L))));
   return Array.from({ length: L }, () => ({ quantiles: perCondition }));
 }
