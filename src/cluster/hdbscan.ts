@@ -4,9 +4,13 @@
  * the method's paper uses it (Fanelli, Giroux, Papandreou 2022, outlier score P_out of eq. 5).
  * The rules followed are spelled out in shared/fixtures/hdbscan/README.md.
  *
- * Cost: the dense distance matrix (n² float64) dominates; up to `maxMatrixBytes` it is stored and
- * read by the core-distance selection and by Prim's algorithm, beyond it both recompute rows on
- * the fly (3× the arithmetic, O(n·d) memory).
+ * Cost (wasm backend): the n(n − 1)/2 distances, each computed once, dominate. No n × n matrix is
+ * kept: each distance is offered to two per-row candidate lists below sampled thresholds, which
+ * hold the core distance (O(n·(4·minSamples + 128)) memory), and Prim's algorithm recomputes only
+ * the few distances that can still change an outside point's best edge (see assembly/cluster.ts).
+ * Where the lists would not fit in `maxMatrixBytes`, each row is recomputed and selected on its
+ * own (2× the arithmetic, O(n·d) memory). The plain-TS backend is the readable dense-matrix
+ * reference (src/cluster/mst-ts.ts); both give bit-identical results.
  */
 import { ExitCode, FluxmutError } from '../core/errors.js';
 import {
@@ -36,7 +40,10 @@ export interface HdbscanOptions {
   glosh?: GloshMode;
   /** 'wasm' (default) or 'ts' (plain TypeScript, bit-identical, slower). FLUXMUT_CLUSTER=ts forces 'ts'. */
   backend?: 'wasm' | 'ts';
-  /** Largest distance matrix kept in memory (bytes); above it rows are recomputed. Default 512 MiB. */
+  /**
+   * Largest store of distances kept in memory (bytes): the candidate lists, or the full rows for
+   * small n; above it each row is recomputed when needed. Default 512 MiB.
+   */
   maxMatrixBytes?: number;
 }
 
@@ -190,48 +197,153 @@ export function mutualReachabilityMst(
   try {
     const ld = n + (n & 1);
     const xT = uploadTransposed(ws, points, n, d, ld);
-    const xi = ws.reserve(8 * d);
     const pCore = ws.reserve(8 * n);
     const pCore2 = ws.reserve(8 * n);
-    const dense = 8 * n * n <= params.maxMatrixBytes;
-    const rowBuf = ws.reserve(8 * n);
-    const scratch = ws.reserve(8 * (n + (n >> 3) + 2));
-    const D = dense ? ws.reserve(8 * n * n) : 0;
-    if (dense) {
-      ws.k.denseDistances(xT, ld, n, d, xi, D, n);
-      ws.k.coreDistances(D, n, n, m, scratch, pCore, pCore2);
-    } else {
-      ws.k.coreOnTheFly(xT, ld, n, d, xi, rowBuf, scratch, m, pCore, pCore2);
-    }
-    const idx = ws.reserve(4 * n);
-    const best = ws.reserve(8 * n);
-    const src = ws.reserve(4 * n);
-    const coreL = ws.reserve(8 * n);
-    const pA = ws.reserve(4 * n);
-    const pB = ws.reserve(4 * n);
-    const pW = ws.reserve(8 * n);
-    if (dense) ws.k.primDense(D, n, n, pCore, idx, best, src, coreL, pA, pB, pW);
-    else ws.k.primOnTheFly(xT, ld, n, d, xi, rowBuf, pCore, idx, best, src, coreL, pA, pB, pW);
+    coreDistancesWasm(ws, points, n, d, m, params.maxMatrixBytes, pCore, pCore2);
+    const e = primWasm(ws, xT, ld, n, d, pCore);
     core.set(ws.f64.subarray(pCore >> 3, (pCore >> 3) + n));
     core2.set(ws.f64.subarray(pCore2 >> 3, (pCore2 >> 3) + n));
-    edgeA.set(ws.i32.subarray(pA >> 2, (pA >> 2) + n - 1));
-    edgeB.set(ws.i32.subarray(pB >> 2, (pB >> 2) + n - 1));
-    edgeW.set(ws.f64.subarray(pW >> 3, (pW >> 3) + n - 1));
+    edgeA.set(ws.i32.subarray(e.a >> 2, (e.a >> 2) + n - 1));
+    edgeB.set(ws.i32.subarray(e.b >> 2, (e.b >> 2) + n - 1));
+    edgeW.set(ws.f64.subarray(e.w >> 3, (e.w >> 3) + n - 1));
   } finally {
     ws.reset();
   }
   return { core, core2, edgeA, edgeB, edgeW };
 }
 
-/** Copies row-major points into the workspace column-major with leading dimension ld. */
-export function uploadTransposed(ws: Workspace, points: Float64Array, n: number, d: number, ld: number): number {
-  const xT = ws.reserve(8 * ld * d);
-  const f = ws.f64;
-  const base = xT >> 3;
-  for (let i = 0; i < n; i++) {
-    const o = i * d;
-    for (let k = 0; k < d; k++) f[base + k * ld + i] = points[o + k];
+/**
+ * How the wasm backend finds core distances for n points at neighbour rank k:
+ * - 'candidates': per-row candidate lists below a sampled threshold (assembly/cluster.ts,
+ *   coreCandidates); O(n·(4k + 128)) memory, each distance computed once;
+ * - 'dense': the same kernel with no threshold, so the lists are the full rows (small n, or k
+ *   too close to n for a threshold to pay off);
+ * - 'rows': each row recomputed and selected on its own (when neither fits in maxMatrixBytes).
+ */
+export interface CorePlan {
+  mode: 'candidates' | 'dense' | 'rows';
+  /** Row stride of the candidate lists in doubles (capacity + 1 dump slot). */
+  stride: number;
+  /** Every `step`-th point is a sample point; the threshold is the sample distance of rank `rank`. */
+  step: number;
+  rank: number;
+}
+
+export function corePlan(n: number, k: number, maxMatrixBytes: number): CorePlan {
+  const capacity = 4 * (k + 1) + 128;
+  const step = 16;
+  if (n >= 256 && 2 * capacity <= n && 8 * n * (capacity + 1) <= maxMatrixBytes) {
+    const ns = Math.ceil(n / step);
+    // About 2(k + 1) + 32 of the n values fall below the sample value of this rank.
+    const rank = Math.min(ns - 1, Math.ceil(((2 * (k + 1) + 32) * ns) / n));
+    return { mode: 'candidates', stride: capacity + 1, step, rank };
   }
+  if (8 * n * (n + 1) <= maxMatrixBytes) return { mode: 'dense', stride: n + 1, step, rank: 0 };
+  return { mode: 'rows', stride: 0, step, rank: 0 };
+}
+
+/**
+ * Core distances (rank k, self included) of the n row-major points into pCore and the one-rank-
+ * lower companions into pCore2 (workspace addresses). Frees its scratch on return; returns how
+ * many rows had to be recomputed in full.
+ */
+export function coreDistancesWasm(
+  ws: Workspace,
+  points: Float64Array,
+  n: number,
+  d: number,
+  k: number,
+  maxMatrixBytes: number,
+  pCore: number,
+  pCore2: number,
+): number {
+  const mark = ws.mark();
+  const plan = corePlan(n, k, maxMatrixBytes);
+  const ld = n + (n & 1);
+  const xi = ws.reserve(8 * d);
+  const rowBuf = ws.reserve(8 * n);
+  const scratch = ws.reserve(8 * (n + (n >> 3) + 2));
+  let recomputed = 0;
+  if (plan.mode === 'rows') {
+    const xT = uploadTransposed(ws, points, n, d, ld);
+    ws.k.coreOnTheFly(xT, ld, n, d, xi, rowBuf, scratch, k, pCore, pCore2);
+    recomputed = n;
+  } else {
+    // Sample points (every step-th) first; the kernels see the points in this order.
+    const ns = plan.mode === 'candidates' ? Math.ceil(n / plan.step) : 0;
+    const order = new Int32Array(n);
+    let t = 0;
+    for (let q = 0; q < ns; q++) order[t++] = q * plan.step;
+    for (let i = 0; i < n; i++) if (ns === 0 || i % plan.step !== 0) order[t++] = i;
+    const xT = uploadTransposed(ws, points, n, d, ld, order);
+    const thr = ws.reserve(8 * n);
+    const tmp = ws.reserve(8 * (2 * Math.max(plan.stride, ns) + 2));
+    const sRows = ws.reserve(8 * ns * n);
+    const sBuf = ws.reserve(8 * ns);
+    const cand = ws.reserve(8 * n * plan.stride);
+    const cnt = ws.reserve(4 * n);
+    const pc = ws.reserve(8 * n);
+    const pc2 = ws.reserve(8 * n);
+    if (ns === 0) ws.f64.fill(Infinity, thr >> 3, (thr >> 3) + n);
+    ws.k.coreCandidates(xT, ld, n, d, xi, rowBuf, ns, plan.rank, sRows, sBuf, tmp, thr, cand, plan.stride, cnt);
+    recomputed = ws.k.coreFromCandidates(xT, ld, n, d, xi, rowBuf, scratch, tmp, cand, plan.stride, cnt, k, pc, pc2);
+    const f = ws.f64;
+    for (let i = 0; i < n; i++) {
+      f[(pCore >> 3) + order[i]] = f[(pc >> 3) + i];
+      f[(pCore2 >> 3) + order[i]] = f[(pc2 >> 3) + i];
+    }
+  }
+  ws.reset(mark);
+  return recomputed;
+}
+
+/**
+ * Prim's algorithm (README step 5, prims_kdtree tie-breaking) on the n points at xT with core
+ * distances at pCore; returns the addresses of the n − 1 edges (a, b: i32; w: f64), which stay
+ * reserved in the workspace.
+ */
+export function primWasm(ws: Workspace, xT: number, ld: number, n: number, d: number, pCore: number): { a: number; b: number; w: number } {
+  const a = ws.reserve(4 * n);
+  const b = ws.reserve(4 * n);
+  const w = ws.reserve(8 * n);
+  const mark = ws.mark();
+  let P = 1;
+  while (P < n) P *= 2;
+  const xi = ws.reserve(8 * d);
+  const best = ws.reserve(8 * P);
+  const src = ws.reserve(4 * n);
+  const outside = ws.reserve(P);
+  const tree = ws.reserve(8 * P);
+  const active = ws.reserve(4 * n);
+  const pos = ws.reserve(4 * n);
+  const need = ws.reserve(4 * n);
+  const needD = ws.reserve(8 * n);
+  ws.k.primLazy(xT, ld, n, d, xi, pCore, best, src, outside, tree, P, active, pos, need, needD, a, b, w);
+  ws.reset(mark);
+  return { a, b, w };
+}
+
+/**
+ * Copies row-major points into the workspace column-major with leading dimension ld; with
+ * `order`, column i holds point order[i].
+ */
+export function uploadTransposed(
+  ws: Workspace,
+  points: Float64Array,
+  n: number,
+  d: number,
+  ld: number,
+  order?: Int32Array,
+): number {
+  const xT = ws.reserve(8 * ld * d);
+  // Bulk-copy the rows in, transpose inside the wasm (a strided JS loop costs more), free the copy.
+  const mark = ws.mark();
+  const src = ws.reserve(8 * n * d);
+  const ord = order ? ws.reserve(4 * n) : 0;
+  ws.f64.set(points.subarray(0, n * d), src >> 3);
+  if (order) ws.i32.set(order.subarray(0, n), ord >> 2);
+  ws.k.transposeIn(src, n, d, ord, xT, ld);
+  ws.reset(mark);
   return xT;
 }
 

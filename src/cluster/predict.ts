@@ -33,7 +33,7 @@ import { finishFit, resolveOptions, effectiveMinSamples, type HdbscanOptions, ty
 import { gloshScore } from './hierarchy.js';
 import { selectKth } from './mst-ts.js';
 import { Workspace } from './wasm.js';
-import { uploadTransposed } from './hdbscan.js';
+import { coreDistancesWasm, primWasm, uploadTransposed } from './hdbscan.js';
 
 export interface NewPointScores {
   /** Approximate GLOSH score per new point, in [0, 1]. */
@@ -192,9 +192,10 @@ export function scoreNewPoints(fit: HdbscanResult, points: Float64Array): NewPoi
 
 /**
  * The exact per-point score: `hdbscan()` on the training points with x appended as the last row,
- * returning x's outlier score. The n × n distance matrix, core distances and their one-rank-lower
- * companions are computed once; per point only x's row, the changed core distances (exact order
- * statistics), Prim's algorithm on n + 1 points and the tree are redone.
+ * returning x's outlier score. The core distances and their one-rank-lower companions are computed
+ * once; per point only x's distances, the changed core distances (exact order statistics), Prim's
+ * algorithm on n + 1 points (which needs no distance matrix, see primLazy in assembly/cluster.ts)
+ * and the tree are redone.
  */
 export class ExactRefitScorer {
   private readonly ws: Workspace;
@@ -203,14 +204,15 @@ export class ExactRefitScorer {
   private readonly ld: number;
   private readonly xT: number;
   private readonly xi: number;
-  private readonly D: number;
+  private readonly rowN: number;
+  private readonly pCore: number;
   private readonly core: Float64Array;
   private readonly core2: Float64Array;
+  private readonly row: Float64Array;
   private readonly m: number;
   private readonly mRefit: number;
   private readonly points: Float64Array;
   private readonly params: ReturnType<typeof resolveOptions>;
-  private readonly bufs: { pCore: number; idx: number; best: number; src: number; coreL: number; a: number; b: number; w: number };
 
   constructor(points: Float64Array, n: number, d: number, options: HdbscanOptions) {
     this.params = resolveOptions(options);
@@ -223,27 +225,17 @@ export class ExactRefitScorer {
     this.mRefit = effectiveMinSamples(this.params.minSamplesRequested, n + 1);
     const N = n + 1;
     this.ws = new Workspace();
+    // Column n of xT is where each new point goes.
     this.ld = N + (N & 1);
     this.xT = uploadTransposed(this.ws, this.points, n, d, this.ld);
     this.xi = this.ws.reserve(8 * d);
-    this.D = this.ws.reserve(8 * N * N);
-    const pCore = this.ws.reserve(8 * N);
+    this.rowN = this.ws.reserve(8 * N);
+    this.pCore = this.ws.reserve(8 * N);
     const pCore2 = this.ws.reserve(8 * N);
-    const scratch = this.ws.reserve(8 * (N + (N >> 3) + 2));
-    this.ws.k.denseDistances(this.xT, this.ld, n, d, this.xi, this.D, N);
-    this.ws.k.coreDistances(this.D, n, N, this.m, scratch, pCore, pCore2);
-    this.core = this.ws.f64.slice(pCore >> 3, (pCore >> 3) + n);
+    coreDistancesWasm(this.ws, this.points, n, d, this.m, this.params.maxMatrixBytes, this.pCore, pCore2);
+    this.core = this.ws.f64.slice(this.pCore >> 3, (this.pCore >> 3) + n);
     this.core2 = this.ws.f64.slice(pCore2 >> 3, (pCore2 >> 3) + n);
-    this.bufs = {
-      pCore,
-      idx: this.ws.reserve(4 * N),
-      best: this.ws.reserve(8 * N),
-      src: this.ws.reserve(4 * N),
-      coreL: this.ws.reserve(8 * N),
-      a: this.ws.reserve(4 * N),
-      b: this.ws.reserve(8 * N),
-      w: this.ws.reserve(8 * N),
-    };
+    this.row = new Float64Array(N);
   }
 
   /** The full refit with x appended (labels, scores, tree of all n + 1 points). */
@@ -253,20 +245,17 @@ export class ExactRefitScorer {
     if (x.length !== d) throw new FluxmutError(`ExactRefitScorer: expected one ${d}-dimensional point, got ${x.length / d}`, ExitCode.BadInput);
     const N = n + 1;
     const f = ws.f64;
-    const xiAt = this.xi >> 3;
-    f.set(x, xiAt);
-    // Row n of D: d(x, j). The kernel sums (x_k − x_jk)²; the full fit sums (x_jk − x_k)², equal in IEEE.
-    const rowN = this.D + 8 * n * N;
-    ws.k.distRow(this.xT, this.ld, d, this.xi, 0, n, rowN);
-    const Dv = f;
-    const dBase = this.D >> 3;
-    const rowAt = dBase + n * N;
-    Dv[rowAt + n] = 0;
-    const coreAt = this.bufs.pCore >> 3;
+    f.set(x, this.xi >> 3);
+    for (let k = 0; k < d; k++) f[(this.xT >> 3) + k * this.ld + n] = x[k];
+    // d(x, j); the kernel sums (x_k − x_jk)², the full fit (x_jk − x_k)², equal in IEEE.
+    ws.k.distRow(this.xT, this.ld, d, this.xi, 0, n, this.rowN);
+    const rowAt = this.rowN >> 3;
+    const coreAt = this.pCore >> 3;
     const sameRank = this.mRefit === this.m;
+    const row = this.row;
     for (let j = 0; j < n; j++) {
-      const dj = Dv[rowAt + j];
-      Dv[dBase + j * N + n] = dj;
+      const dj = f[rowAt + j];
+      row[j] = dj;
       let cj = this.core[j];
       if (sameRank) {
         if (dj < cj) cj = dj > this.core2[j] ? dj : this.core2[j];
@@ -274,19 +263,20 @@ export class ExactRefitScorer {
       f[coreAt + j] = cj;
     }
     // x's own core distance: rank mRefit among its row (self included).
-    const row = new Float64Array(N);
-    row.set(Dv.subarray(rowAt, rowAt + N));
+    row[n] = 0;
     f[coreAt + n] = selectKth(row, N, this.mRefit);
-    const b = this.bufs;
-    ws.k.primDense(this.D, N, N, b.pCore, b.idx, b.best, b.src, b.coreL, b.a, b.b, b.w);
+    const mark = ws.mark();
+    const e = primWasm(ws, this.xT, this.ld, N, d, this.pCore);
     const i32 = ws.i32;
+    const f2 = ws.f64;
     const mst = {
-      core: f.slice(coreAt, coreAt + N),
+      core: f2.slice(coreAt, coreAt + N),
       core2: new Float64Array(N),
-      edgeA: i32.slice(b.a >> 2, (b.a >> 2) + n),
-      edgeB: i32.slice(b.b >> 2, (b.b >> 2) + n),
-      edgeW: f.slice(b.w >> 3, (b.w >> 3) + n),
+      edgeA: i32.slice(e.a >> 2, (e.a >> 2) + n),
+      edgeB: i32.slice(e.b >> 2, (e.b >> 2) + n),
+      edgeW: f2.slice(e.w >> 3, (e.w >> 3) + n),
     };
+    ws.reset(mark);
     this.points.set(x, n * d);
     return finishFit(this.points.slice(), N, d, this.mRefit, mst, this.params);
   }

@@ -27,20 +27,25 @@ declare namespace WebAssembly {
 export interface ClusterExports {
   heapBase(): number;
   distRow(xT: number, ld: number, d: number, xi: number, j0: number, j1: number, out: number): void;
-  denseDistances(xT: number, ld: number, n: number, d: number, xi: number, D: number, stride: number): void;
-  coreDistances(D: number, n: number, stride: number, k: number, scratch: number, core: number, core2: number): void;
   selectKth(a: number, len: number, k: number): number;
-  primDense(
-    D: number, n: number, stride: number, core: number,
-    idx: number, best: number, src: number, coreL: number,
-    edgeA: number, edgeB: number, edgeW: number,
-  ): void;
-  primOnTheFly(
-    xT: number, ld: number, n: number, d: number, xi: number, rowBuf: number, core: number,
-    idx: number, best: number, src: number, coreL: number,
-    edgeA: number, edgeB: number, edgeW: number,
-  ): void;
+  transposeIn(src: number, n: number, d: number, order: number, xT: number, ld: number): void;
   coreOnTheFly(xT: number, ld: number, n: number, d: number, xi: number, rowBuf: number, scratch: number, k: number, core: number, core2: number): void;
+  coreCandidates(
+    xT: number, ld: number, n: number, d: number, xi: number, rowBuf: number,
+    ns: number, r: number, sRows: number, sBuf: number, tmp: number,
+    thr: number, cand: number, stride: number, cnt: number,
+  ): void;
+  coreFromCandidates(
+    xT: number, ld: number, n: number, d: number, xi: number, rowBuf: number, scratch: number, tmp: number,
+    cand: number, stride: number, cnt: number, k: number, core: number, core2: number,
+  ): number;
+  primLazy(
+    xT: number, ld: number, n: number, d: number, xi: number, core: number,
+    best: number, src: number, outside: number, tree: number, P: number,
+    active: number, pos: number, need: number, needD: number,
+    edgeA: number, edgeB: number, edgeW: number,
+  ): void;
+  distList(xT: number, ld: number, d: number, xi: number, list: number, len: number, out: number): void;
 }
 
 const PAGE = 65536;

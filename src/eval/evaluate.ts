@@ -16,6 +16,8 @@ export interface EvaluateOptions extends ScoreOptions {
   limit?: number;
   /** Free text for the report's model line (e.g. the model directory). */
   modelName?: string;
+  /** Seed of the reference clusters and tie-breaking, when it should differ from `seed` (which also picks the --limit subset). */
+  scoreSeed?: number;
 }
 
 /** The reference-class mask of a labelled table; errors name the file, column and the values seen. */
@@ -48,7 +50,7 @@ export function evaluateModel(model: FluxModel, table: Table, options: EvaluateO
     t = selectRows(t, keep);
   }
   const isRef = referenceMask(t, options.labelColumn, options.referenceClass);
-  const { table: scored, scores } = scoreTable(model, t, options);
+  const { table: scored, scores } = scoreTable(model, t, { ...options, seed: options.scoreSeed ?? options.seed });
   const nRef = isRef.reduce((a, b) => a + b, 0);
   const report = makeReport({
     title: `fluxmut evaluation: ${options.referenceClass} (reference) against the rest`,
