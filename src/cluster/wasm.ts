@@ -3,26 +3,8 @@
  * The module is compiled once; each Workspace is an instance with its own linear memory, so a
  * long-lived scorer can keep its matrices resident while ordinary fits use the shared workspace.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { ExitCode, FluxmutError } from '../core/errors.js';
-
-// tsconfig's lib (ES2022, no DOM) has no WebAssembly types; the few members used are declared
-// module-locally (as src/core/wasm.ts does) so they cannot clash with declarations elsewhere.
-declare namespace WebAssembly {
-  class Memory {
-    constructor(descriptor: { initial: number; maximum?: number });
-    readonly buffer: ArrayBuffer;
-    grow(pages: number): number;
-  }
-  class Module {
-    constructor(bytes: Uint8Array);
-  }
-  class Instance {
-    constructor(module: Module, imports: Record<string, Record<string, unknown>>);
-    readonly exports: Record<string, unknown>;
-  }
-}
+import { instantiate, wasmModule, type WasmMemory } from '../core/wasm-module.js';
 
 export interface ClusterExports {
   heapBase(): number;
@@ -49,38 +31,20 @@ export interface ClusterExports {
 }
 
 const PAGE = 65536;
-let compiled: WebAssembly.Module | undefined;
-
-function clusterModule(): WebAssembly.Module {
-  if (compiled) return compiled;
-  const url = new URL('../../build/cluster.wasm', import.meta.url);
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(url);
-  } catch {
-    throw new FluxmutError(
-      `the WebAssembly clustering kernels ${fileURLToPath(url)} are missing: run \`npm install\` ` +
-        '(or `npm run build:wasm`) in the fluxmut package, or set FLUXMUT_CLUSTER=ts to use the slow TypeScript path',
-      ExitCode.Internal,
-    );
-  }
-  compiled = new WebAssembly.Module(bytes);
-  return compiled;
-}
-
 /** One wasm instance and a bump allocator over its memory; reset() frees everything at once. */
 export class Workspace {
   readonly k: ClusterExports;
-  private readonly memory: WebAssembly.Memory;
+  private readonly memory: WasmMemory;
   private readonly base: number;
   private cursor: number;
   f64!: Float64Array;
   i32!: Int32Array;
 
   constructor() {
-    this.memory = new WebAssembly.Memory({ initial: 16 });
-    const instance = new WebAssembly.Instance(clusterModule(), { env: { memory: this.memory } });
-    this.k = instance.exports as unknown as ClusterExports;
+    const module = wasmModule('cluster', 'clustering kernels', 'set FLUXMUT_CLUSTER=ts to use the slow TypeScript path');
+    const { exports, memory } = instantiate<ClusterExports>(module, 16);
+    this.memory = memory;
+    this.k = exports;
     this.base = align(this.k.heapBase());
     this.cursor = this.base;
     this.views();

@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Activation, Kernels } from './kernels.js';
 import { ExitCode, FluxmutError } from './errors.js';
+import { instantiate, wasmModule, type WasmMemory } from './wasm-module.js';
 import { checkDims, checkLength } from './kernel-checks.js';
 
 /**
@@ -9,23 +8,6 @@ import { checkDims, checkLength } from './kernel-checks.js';
  * works on its own linear memory, so every call copies its operands into a scratch region there,
  * runs, and copies the result back. The region is reused across calls and only grows.
  */
-
-// tsconfig's lib (ES2022, no DOM) has no WebAssembly types, so the few members used are declared
-// here, module-locally so they cannot clash with declarations elsewhere.
-declare namespace WebAssembly {
-  class Memory {
-    constructor(descriptor: { initial: number; maximum?: number });
-    readonly buffer: ArrayBuffer;
-    grow(pages: number): number;
-  }
-  class Module {
-    constructor(bytes: Uint8Array);
-  }
-  class Instance {
-    constructor(module: Module, imports: Record<string, Record<string, unknown>>);
-    readonly exports: Record<string, unknown>;
-  }
-}
 
 interface KernelExports {
   heapBase(): number;
@@ -50,26 +32,16 @@ function activationCode(kind: Activation): number {
 
 class WasmState {
   readonly exports: KernelExports;
-  private readonly memory: WebAssembly.Memory;
+  private readonly memory: WasmMemory;
   private readonly base: number;
   private heap: Float32Array;
   private cursor: number;
 
   constructor() {
-    const url = new URL('../../build/kernels.wasm', import.meta.url);
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(url);
-    } catch {
-      throw new FluxmutError(
-        `the WebAssembly kernels ${fileURLToPath(url)} are missing: run \`npm install\` (or \`npm run build:wasm\`) ` +
-          'in the fluxmut package, or set FLUXMUT_KERNELS=ts to use the slow TypeScript kernels',
-        ExitCode.Internal,
-      );
-    }
-    this.memory = new WebAssembly.Memory({ initial: 32 });
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: this.memory } });
-    this.exports = instance.exports as unknown as KernelExports;
+    const module = wasmModule('kernels', 'kernels', 'set FLUXMUT_KERNELS=ts to use the slow TypeScript kernels');
+    const { exports, memory } = instantiate<KernelExports>(module, 32);
+    this.memory = memory;
+    this.exports = exports;
     this.base = align(this.exports.heapBase());
     this.cursor = this.base;
     this.heap = new Float32Array(this.memory.buffer);
