@@ -122,3 +122,23 @@ describe('trained model directory', () => {
     expect(g.a.every(Number.isFinite)).toBe(true);
   });
 });
+
+describe('pooled latent bank', () => {
+  it('rescales training latents to the held-out spread per dimension, keeping their mean', async () => {
+    const { rescaleToHeldOutSpread } = await import('../src/flux/model.js');
+    const rng = new Rng(12);
+    const nT = 4000, nH = 3000, D = 2;
+    const zT = new Float32Array(nT * D), zH = new Float32Array(nH * D);
+    for (let i = 0; i < nT; i++) { zT[2 * i] = 1 + 0.5 * rng.normal(); zT[2 * i + 1] = 2 * rng.normal(); }
+    for (let i = 0; i < nH; i++) { zH[2 * i] = rng.normal(); zH[2 * i + 1] = 2 * rng.normal(); }
+    const scale = rescaleToHeldOutSpread(zT, nT, zH, nH, D);
+    expect(scale[0]).toBeCloseTo(2, 1); // held-out sd 1 over training sd 0.5
+    expect(Math.abs(scale[1] - 1)).toBeLessThan(0.05);
+    let m = 0, v = 0;
+    for (let i = 0; i < nT; i++) m += zT[2 * i];
+    m /= nT;
+    for (let i = 0; i < nT; i++) v += (zT[2 * i] - m) ** 2;
+    expect(m).toBeCloseTo(1, 1);
+    expect(Math.sqrt(v / (nT - 1))).toBeCloseTo(1, 1);
+  });
+});
