@@ -54,11 +54,12 @@ export interface BankOptions {
    * validation NLL sat ~0.07 nats per dimension above the training NLL), so a bank of training
    * latents generates reference clusters narrower than the class: real objects then look too
    * outlying and TPR falls below q.
-   * - 'pooled' (default): all reference rows, with the training rows' latents rescaled per
-   *   dimension about their mean so that their spread equals that of the held-out validation
-   *   latents (the flow's latent spread for rows it never saw); all rows keep their weight in
-   *   the per-bin KDEs.
-   * - 'validation': the held-out validation rows' latents only (unbiased, fewer per bin).
+   * - 'validation' (default): the held-out validation rows' latents only (unbiased, fewer per
+   *   bin). On MAGIC (cached mode, 2467 test gammas) it kept |TPR - q| <= 1.3 points at
+   *   q = 0.68, 0.95, 0.99 for both scorers and both spaces, where 'all' missed by up to 7.6.
+   * - 'pooled': all reference rows, with the training rows' latents rescaled per dimension about
+   *   their mean so that their spread equals that of the held-out latents. More rows per bin, but
+   *   on MAGIC it over-widened the GLOSH reference (TPR 0.710 at q = 0.68).
    * - 'all': every row's latent as is (the paper's choice).
    */
   source: 'pooled' | 'validation' | 'all';
@@ -88,12 +89,12 @@ export const PRESETS: Record<Preset, { cae: CaeOptions; cmaf: CmafOptions; bank:
   default: {
     cae: { hidden: [64, 32], activation: 'elu', latent: 6, lr: 5e-4 * 4, epochs: 150, batchSize: 256, patience: 12, huberDelta: 1 },
     cmaf: { layers: 6, hidden: [96, 96], activation: 'relu', lr: 1e-3, epochs: 150, batchSize: 256, patience: 12, logScaleBound: 3 },
-    bank: { maxPerBin: 2000, minPerBin: 100, source: 'pooled' },
+    bank: { maxPerBin: 2000, minPerBin: 100, source: 'validation' },
   },
   paper: {
     cae: { hidden: [128, 64], activation: 'elu', latent: 6, lr: 5e-4, epochs: 300, batchSize: 256, patience: 20, huberDelta: 1 },
     cmaf: { layers: 12, hidden: [512, 512], activation: 'relu', lr: 1e-4, epochs: 300, batchSize: 256, patience: 20, logScaleBound: 3 },
-    bank: { maxPerBin: 2000, minPerBin: 100, source: 'pooled' },
+    bank: { maxPerBin: 2000, minPerBin: 100, source: 'validation' },
   },
 };
 
