@@ -152,6 +152,8 @@ export class FluxModel {
     readonly bank: LatentKdeBank,
     /** Conditions (original units, rows x L) of the rows the bank was built from, row for row: the cached mode draws a bin's kinematics from them. */
     readonly bankConditions: Float64Array,
+    /** Conditions (original units, rows x L) of every reference row the model saw: the kinematic distribution the cached mode samples. */
+    readonly referenceConditions: Float64Array,
     readonly training: TrainingRecord,
   ) {}
 
@@ -280,6 +282,7 @@ export class FluxModel {
       saveSafetensors(join(tmp, 'bank.safetensors'), this.bank.toTensors() as Record<string, SafeTensor>, { fluxmut: VERSION });
       saveSafetensors(join(tmp, 'conditions.safetensors'), {
         conditions: { dtype: 'F64', shape: [this.bank.counts.reduce((a, b) => a + b, 0), this.nConditions], data: this.bankConditions },
+        reference: { dtype: 'F64', shape: [this.training.rows, this.nConditions], data: this.referenceConditions },
       }, { fluxmut: VERSION });
       const files: ModelJson['files'] = {};
       for (const f of WEIGHT_FILES) files[f] = { sha256: sha256File(join(tmp, f)) };
@@ -357,7 +360,11 @@ export class FluxModel {
     if (!cond || cond.dtype !== 'F64' || cond.shape[0] !== rows || cond.shape[1] !== schema.conditions.length) {
       throw new FluxmutError(`${join(dir, 'conditions.safetensors')}: expected tensor 'conditions' F64 [${rows}, ${schema.conditions.length}]; the file does not belong to this model, re-train it`, ExitCode.BadModel);
     }
-    return new FluxModel(schema, json.space, featureScaler, conditionScaler, augmentedScaler, cae, flow, bank, cond.data as Float64Array, json.training);
+    const ref = tensors['conditions.safetensors'].reference;
+    if (!ref || ref.dtype !== 'F64' || ref.shape[0] !== json.training.rows || ref.shape[1] !== schema.conditions.length) {
+      throw new FluxmutError(`${join(dir, 'conditions.safetensors')}: expected tensor 'reference' F64 [${json.training.rows}, ${schema.conditions.length}]; the file does not belong to this model, re-train it`, ExitCode.BadModel);
+    }
+    return new FluxModel(schema, json.space, featureScaler, conditionScaler, augmentedScaler, cae, flow, bank, cond.data as Float64Array, ref.data as Float64Array, json.training);
   }
 }
 
@@ -534,5 +541,5 @@ export function trainFlux(table: Table, options: FluxOptions): FluxModel {
     history: { cae: caeHistory, cmaf: cmafHistory },
     seconds: (Date.now() - started) / 1000,
   };
-  return new FluxModel(schema, space, featureScaler, conditionScaler, augmentedScaler, cae, flow, bank, bankK, training);
+  return new FluxModel(schema, space, featureScaler, conditionScaler, augmentedScaler, cae, flow, bank, bankK, k, training);
 }

@@ -223,7 +223,7 @@ function scoreExact(
  */
 function cacheGrid(model: FluxModel, perCondition: number): { edges: Float64Array[]; cellOf: (k: ArrayLike<number>) => number } {
   const L = model.nConditions;
-  const K = model.bankConditions;
+  const K = model.referenceConditions;
   const n = K.length / Math.max(1, L);
   const edges: Float64Array[] = [];
   for (let j = 0; j < L; j++) {
@@ -259,11 +259,11 @@ function scoreCached(
     if (list) list.push(i);
     else byCell.set(cell, [i]);
   }
-  // Training rows per cell: the kinematics each cell's reference cluster is generated at.
-  const nTrain = model.bankConditions.length / Math.max(1, L);
+  // Reference rows per cell (all rows the model saw): the kinematics each cell's reference cluster is generated at.
+  const nTrain = model.referenceConditions.length / Math.max(1, L);
   const trainOfCell = new Map<number, number[]>();
   for (let r = 0; r < nTrain && L > 0; r++) {
-    const cell = grid.cellOf(model.bankConditions.subarray(r * L, r * L + L));
+    const cell = grid.cellOf(model.referenceConditions.subarray(r * L, r * L + L));
     const list = trainOfCell.get(cell);
     if (list) list.push(r);
     else trainOfCell.set(cell, [r]);
@@ -278,7 +278,7 @@ function scoreCached(
       const kRef = new Float64Array(o.nRef * L);
       for (let r = 0; r < o.nRef; r++) {
         const row = rows[rng.int(rows.length)];
-        kRef.set(model.bankConditions.subarray(row * L, row * L + L), r * L);
+        kRef.set(model.referenceConditions.subarray(row * L, row * L + L), r * L);
       }
       gen = model.generateAtKinematics(kRef, o.nRef, rng);
     } else {
