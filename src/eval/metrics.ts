@@ -8,6 +8,7 @@
  * the anomalous class as "positive" and larger score = more anomalous, so that
  * AUC = P(score of a random anomalous object > score of a random reference object).
  */
+import { quantileSorted } from '../core/stats.js';
 import { FluxmutError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 
@@ -366,10 +367,5 @@ export function ratesAtReferenceQuantile(scores: ArrayLike<number>, isReference:
   return { ...decisionRates(flagged, isReference, z), threshold };
 }
 
-/** Hyndman & Fan (1996) type-7 sample quantile of an ascending sample. */
-export function quantileType7(sorted: Float64Array, q: number): number {
-  const h = (sorted.length - 1) * q;
-  const lo = Math.floor(h);
-  const hi = Math.min(lo + 1, sorted.length - 1);
-  return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
-}
+/** Hyndman & Fan (1996) type-7 sample quantile of an ascending sample (src/core/stats.ts). */
+export const quantileType7: (sorted: Float64Array, q: number) => number = quantileSorted;

@@ -12,6 +12,7 @@
  * Latents are stored in float32, the flow's precision; a saved bank rebuilds the same float64 KDEs
  * from them, so the same seed gives the same samples before and after a round trip.
  */
+import { quantileSorted } from '../core/stats.js';
 import { FluxmutError, ExitCode } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { GaussianKde, THREE_SIGMA_COVERAGE, DEFAULT_CLIP_MARGIN, type KdeBandwidth, type KdeSupport } from './kde.js';
@@ -571,11 +572,8 @@ function edgesFor(spec: ConditionBinning, column: Float64Array, name: string): F
     const n = sorted.length;
     const e: number[] = [];
     for (let i = 0; i <= q; i++) {
-      // numpy's default 'linear' quantile.
-      const pos = (i / q) * (n - 1);
-      const lo = Math.floor(pos);
-      const hi = Math.min(n - 1, lo + 1);
-      const v = i === q ? sorted[n - 1] : sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
+      // numpy's default 'linear' quantile; the top edge is the maximum exactly.
+      const v = i === q ? sorted[n - 1] : quantileSorted(sorted, i / q);
       if (e.length === 0 || v > e[e.length - 1]) e.push(v);
     }
     if (e.length === 1) e.push(e[0]); // a constant condition: one zero-width bin

@@ -1,4 +1,5 @@
 import type { Rng } from '../core/rng.js';
+import { quantileSorted as quantile } from '../core/stats.js';
 import type { FluxModel } from '../flux/model.js';
 
 /**
@@ -66,13 +67,6 @@ function column(x: ArrayLike<number>, n: number, d: number, j: number): Float64A
   const c = new Float64Array(n);
   for (let i = 0; i < n; i++) c[i] = x[i * d + j];
   return c.sort();
-}
-
-function quantile(sorted: Float64Array, q: number): number {
-  const pos = q * (sorted.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.min(sorted.length - 1, lo + 1);
-  return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
 }
 
 function farFraction(x: ArrayLike<number>, n: number, d: number, centre: Float64Array, scale: Float64Array, sigmas: number): number {

@@ -10,19 +10,14 @@
  * - `hypersphere`: robust scaling, then each vector projected onto the unit sphere (the paper's
  *   alternative), so only directions count.
  */
+import { quantileSorted } from '../core/stats.js';
+
 export type Normalisation = 'standard' | 'robust' | 'hypersphere';
 
 export interface Scaling {
   centre: Float64Array;
   scale: Float64Array;
   sphere: boolean;
-}
-
-function quantileSorted(sorted: Float64Array, q: number): number {
-  const pos = q * (sorted.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.min(sorted.length - 1, lo + 1);
-  return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
 }
 
 /** Fits the scaling on n rows of dimension d (row-major float32 or float64). */
