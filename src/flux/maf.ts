@@ -85,7 +85,7 @@ export function cmafLogProb(flow: Cmaf, a: Float32Array, k: Float32Array, batch:
 }
 
 /** Broadcasts one condition vector (length L) to B rows, or checks a B x L matrix. */
-function conditionRows(k: Float32Array, batch: number, L: number): Float32Array {
+export function conditionRows(k: Float32Array, batch: number, L: number): Float32Array {
   if (k.length === batch * L) return k;
   if (k.length === L) {
     const out = new Float32Array(batch * L);

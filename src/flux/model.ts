@@ -13,7 +13,7 @@ import { loadSafetensors, saveSafetensors, sha256File, type SafeTensor } from '.
 import { ConditionalAutoencoder, trainCae, type CaeSpec } from './cae.js';
 import { cmafTrainable, trainCmaf } from './cmaf-train.js';
 import { madeMasks } from './made.js';
-import { cmafLogProb, cmafSample, cmafToLatent, initCmaf, madeSpecOf, planSampling, type Cmaf, type CmafSpec, type SamplingPlan } from './maf.js';
+import { cmafLogProb, cmafSample, cmafToLatent, conditionRows, initCmaf, madeSpecOf, planSampling, type Cmaf, type CmafSpec, type SamplingPlan } from './maf.js';
 import { LatentKdeBank, type ConditionBinning, type LatentKdeBankJson, type SavedTensor } from './kde-bank.js';
 import type { EpochReport, TrainHistory } from './train.js';
 
@@ -189,12 +189,12 @@ export class FluxModel {
 
   /** Per-row log p(a | k) of the flow (the density scorer). */
   logDensity(a: Float32Array, ks: Float32Array, n: number): Float64Array {
-    return cmafLogProb(this.flow, a, broadcastConditions(ks, n, this.nConditions), n, getKernels());
+    return cmafLogProb(this.flow, a, conditionRows(ks, n, this.nConditions), n, getKernels());
   }
 
   /** Latents z of augmented rows (density direction). */
   toLatent(a: Float32Array, ks: Float32Array, n: number): Float32Array {
-    return cmafToLatent(this.flow, a, broadcastConditions(ks, n, this.nConditions), n, getKernels()).z;
+    return cmafToLatent(this.flow, a, conditionRows(ks, n, this.nConditions), n, getKernels()).z;
   }
 
   /**
@@ -204,9 +204,13 @@ export class FluxModel {
    */
   generateReference(kRaw: ArrayLike<number>, nRef: number, rng: Rng): { a: Float32Array; logProb: Float64Array } {
     const z = this.bank.sample(kRaw, nRef, rng);
-    const ks = this.scaleConditions(Float64Array.from(kRaw as ArrayLike<number>));
+    return this.sampleFlow(z, this.scaleConditions(Float64Array.from(kRaw as ArrayLike<number>)), nRef);
+  }
+
+  /** The flow's sampling direction for n latents at scaled conditions (one vector, or n x L); the plan is built once. */
+  private sampleFlow(z: Float32Array, ks: Float32Array, n: number): { a: Float32Array; logProb: Float64Array } {
     if (this.plan === null) this.plan = planSampling(this.flow);
-    return cmafSample(this.plan, z, ks, nRef, getKernels());
+    return cmafSample(this.plan, z, ks, n, getKernels());
   }
 
   /**
@@ -225,8 +229,7 @@ export class FluxModel {
       const ki = this.scaleConditions(Float64Array.from(kRaws[i] as ArrayLike<number>));
       for (let r = 0; r < nRef; r++) ks.set(ki, (i * nRef + r) * L);
     }
-    if (this.plan === null) this.plan = planSampling(this.flow);
-    return cmafSample(this.plan, z, ks, m * nRef, getKernels());
+    return this.sampleFlow(z, ks, m * nRef);
   }
 
   /**
@@ -244,9 +247,7 @@ export class FluxModel {
       const row = rows[rng.int(rows.length)];
       k.set(this.bankConditions.subarray(row * L, row * L + L), r * L);
     }
-    if (this.plan === null) this.plan = planSampling(this.flow);
-    const out = cmafSample(this.plan, z, this.scaleConditions(k), nRef, getKernels());
-    return { ...out, k };
+    return { ...this.sampleFlow(z, this.scaleConditions(k), nRef), k };
   }
 
   /**
@@ -269,8 +270,7 @@ export class FluxModel {
       const zb = this.bank.sampleBin(bin, rows.length, rng);
       rows.forEach((r, i) => z.set(zb.subarray(i * D, (i + 1) * D), r * D));
     }
-    if (this.plan === null) this.plan = planSampling(this.flow);
-    return cmafSample(this.plan, z, this.scaleConditions(kRaw), nRef, getKernels());
+    return this.sampleFlow(z, this.scaleConditions(kRaw), nRef);
   }
 
   /** Writes model.json and the weight files into `dir`, via a temporary folder renamed at the end. */
@@ -382,13 +382,6 @@ function checkMasks(flow: Cmaf, file: string): void {
       }
     });
   });
-}
-
-function broadcastConditions(ks: Float32Array, n: number, L: number): Float32Array {
-  if (L === 0 || ks.length === n * L) return ks;
-  const out = new Float32Array(n * L);
-  for (let r = 0; r < n; r++) out.set(ks.subarray(0, L), r * L);
-  return out;
 }
 
 function rawAugmented(cae: ConditionalAutoencoder, space: Space, xs: Float32Array, ks: Float32Array, n: number): Float32Array {
