@@ -24,6 +24,6 @@ const result = runStudy(table, {
   onStage: (m) => console.error(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${m}`),
 });
 const title = 'MAGIC gamma telescope: gammas (reference) against hadrons';
-writeStudy(out, title, result);
+await writeStudy(out, title, result);
 console.log(studyMarkdown(title, result));
 console.log(`total ${((Date.now() - t0) / 1000).toFixed(0)} s; report in ${out}`);

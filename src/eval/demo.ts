@@ -13,7 +13,8 @@
  * printed here, progress goes through the callbacks.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { writeFileAtomic } from './files.js';
 import { join, resolve } from 'node:path';
 import { ExitCode, FluxmutError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
@@ -997,17 +998,6 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   };
 }
 
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    await writeFile(tmp, text, 'utf8');
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true }).catch(() => undefined);
-    throw new FluxmutError(`cannot write ${path}: ${(e as Error).message}; check that the folder is writable`, ExitCode.CantCreate);
-  }
-}
-
 export interface DemoFiles {
   html: string;
   json: string;
@@ -1023,9 +1013,9 @@ export async function writeDemo(dir: string, r: DemoResult, options: { models?: 
     throw new FluxmutError(`cannot create the output folder ${dir}: ${(e as Error).message}`, ExitCode.CantCreate);
   }
   const files: DemoFiles = { html: join(dir, 'report.html'), json: join(dir, 'report.json'), markdown: join(dir, 'report.md'), models: [] };
-  await writeAtomic(files.html, renderHtmlReport(r.html));
-  await writeAtomic(files.json, JSON.stringify(demoJson(r), null, 1) + '\n');
-  await writeAtomic(files.markdown, demoMarkdown(r));
+  await writeFileAtomic(files.html, renderHtmlReport(r.html));
+  await writeFileAtomic(files.json, JSON.stringify(demoJson(r), null, 1) + '\n');
+  await writeFileAtomic(files.markdown, demoMarkdown(r));
   if (options.models ?? true) {
     for (const [name, model] of Object.entries(r.models)) {
       const path = join(dir, `model-${name}`);

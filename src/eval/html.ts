@@ -3,9 +3,9 @@
  * A Content-Security-Policy meta tag forbids scripts and every network load, so the page looks
  * the same offline, in an archive, or attached to an e-log entry.
  */
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
-import { ExitCode, FluxmutError } from '../core/errors.js';
+import { writeFileAtomic } from './files.js';
+import { resolve } from 'node:path';
+import { FluxmutError } from '../core/errors.js';
 import { escapeXml } from './plots.js';
 
 export type Cell = string | number | boolean | null | undefined;
@@ -162,15 +162,5 @@ export function renderHtmlReport(r: HtmlReport): string {
  * a web server) never sees half a file, and a failed run leaves the previous report intact.
  */
 export async function writeHtmlReport(path: string, report: HtmlReport): Promise<void> {
-  const html = renderHtmlReport(report);
-  const target = resolve(path);
-  const tmp = `${target}.${process.pid}.tmp`;
-  try {
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(tmp, html, 'utf8');
-    await rename(tmp, target);
-  } catch (e) {
-    await rm(tmp, { force: true }).catch(() => undefined);
-    throw new FluxmutError(`cannot write the HTML report to ${path}: ${(e as Error).message}; check that the directory is writable`, ExitCode.CantCreate);
-  }
+  await writeFileAtomic(resolve(path), renderHtmlReport(report), `the HTML report to ${path}`);
 }

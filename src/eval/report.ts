@@ -3,7 +3,8 @@
  * counts, AUC with its error, how it was scored, how fast) as a plain object, report.json,
  * report.md and a terminal table.
  */
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { writeFileAtomic } from './files.js';
 import { join } from 'node:path';
 import { ExitCode, FluxmutError } from '../core/errors.js';
 import { auc, decisionRates, ratesAtReferenceQuantile, type AucOptions, type AucResult, type BoolLike, type Rate } from './metrics.js';
@@ -380,18 +381,6 @@ export function formatTable(report: EvalReport): string {
 
 // ------------------------------------------------------------------ files
 
-async function writeAtomic(path: string, text: string): Promise<void> {
-  // Rename within one folder is atomic on POSIX: a reader never sees half a report.
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    await writeFile(tmp, text, 'utf8');
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true }).catch(() => undefined);
-    throw new FluxmutError(`cannot write ${path}: ${(e as Error).message}; check the folder exists and is writable`, ExitCode.CantCreate);
-  }
-}
-
 /** Writes report.json and report.md into `dir` (created if missing); returns their paths. */
 export async function writeReport(dir: string, report: EvalReport): Promise<{ json: string; markdown: string }> {
   try {
@@ -401,7 +390,7 @@ export async function writeReport(dir: string, report: EvalReport): Promise<{ js
   }
   const json = join(dir, 'report.json');
   const markdown = join(dir, 'report.md');
-  await writeAtomic(json, JSON.stringify(toJSON(report), null, 2) + '\n');
-  await writeAtomic(markdown, toMarkdown(report));
+  await writeFileAtomic(json, JSON.stringify(toJSON(report), null, 2) + '\n');
+  await writeFileAtomic(markdown, toMarkdown(report));
   return { json, markdown };
 }

@@ -1,5 +1,5 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from './files.js';
 import { formatAuc, formatRate, toJSON } from './report.js';
 import type { StudyResult } from './study.js';
 
@@ -44,11 +44,7 @@ export function studyJSON(r: StudyResult): Record<string, unknown> {
 }
 
 /** Writes report.json and report.md into dir (each via a temporary file renamed into place). */
-export function writeStudy(dir: string, title: string, r: StudyResult): void {
-  mkdirSync(dir, { recursive: true });
-  for (const [name, text] of [['report.json', JSON.stringify(studyJSON(r), null, 1)], ['report.md', studyMarkdown(title, r)]] as const) {
-    const tmp = join(dir, `.${name}.tmp-${process.pid}`);
-    writeFileSync(tmp, text + '\n');
-    renameSync(tmp, join(dir, name));
-  }
+export async function writeStudy(dir: string, title: string, r: StudyResult): Promise<void> {
+  await writeFileAtomic(join(dir, 'report.json'), JSON.stringify(studyJSON(r), null, 1) + '\n');
+  await writeFileAtomic(join(dir, 'report.md'), studyMarkdown(title, r) + '\n');
 }
