@@ -5,7 +5,7 @@ import { evaluateModel } from '../eval/evaluate.js';
 import { formatTable, writeReport } from '../eval/report.js';
 import { intArg } from './options.js';
 import { makeProgress } from './progress.js';
-import { addScoringOptions, type ScoreCommandOptions } from './score.js';
+import { addScoringOptions, scoringOptions, type ScoreCommandOptions } from './score.js';
 
 interface EvaluateCommandOptions extends Omit<ScoreCommandOptions, 'out'> {
   labelColumn: string;
@@ -18,17 +18,10 @@ export async function runEvaluate(o: EvaluateCommandOptions): Promise<void> {
   const model = FluxModel.load(o.model);
   const table = await readTable(o.data);
   const progress = makeProgress();
-  let warned = false;
   try {
     const { report } = evaluateModel(model, table, {
+      ...scoringOptions(o, progress, `evaluating (${o.mode})`),
       labelColumn: o.labelColumn, referenceClass: o.referenceClass, limit: o.limit, modelName: o.model,
-      mode: o.mode, scorer: o.scorer, quantiles: o.quantiles, nRef: o.nRef,
-      minClusterSize: o.minClusterSize, minSamples: o.minSamples, normalisation: o.normalisation, cacheBins: o.cacheBins, seed: o.seed,
-      onProgress: progress.onCount(`evaluating (${o.mode})`),
-      onWarning: (m) => {
-        if (!warned) process.stderr.write(`fluxmut: warning: ${o.data}: ${m}\n`);
-        warned = true;
-      },
     });
     progress.stop();
     const files = await writeReport(o.report, report);

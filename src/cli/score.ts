@@ -3,24 +3,34 @@ import { ExitCode, FluxmutError } from '../core/errors.js';
 import { formatOf, readTable, writeTable } from '../data/table.js';
 import { FluxModel } from '../flux/model.js';
 import { scoreTable } from '../mutability/table.js';
-import type { Mode, Scorer } from '../mutability/score.js';
-import type { Normalisation } from '../mutability/normalise.js';
+import type { ResolvedScoreOptions, ScoreOptions } from '../mutability/score.js';
 import { choiceArg, intArg, quantilesArg } from './options.js';
-import { makeProgress } from './progress.js';
+import { makeProgress, type Progress } from './progress.js';
 
-export interface ScoreCommandOptions {
+/** What `addScoringOptions` parses: the library's scoring options that the command line exposes. */
+export type ScoringFlags = Omit<ResolvedScoreOptions, 'glosh' | 'batchObjects'>;
+
+export interface ScoreCommandOptions extends ScoringFlags {
   model: string;
   data: string;
-  mode: Mode;
-  scorer: Scorer;
-  quantiles: number[];
-  nRef: number;
-  minClusterSize: number;
-  minSamples: number;
-  normalisation: Normalisation;
-  cacheBins: number;
-  seed: number;
   out: string;
+}
+
+/**
+ * The library options for `score` and `evaluate`: the parsed flags, a progress bar, and warnings
+ * about `data` printed once on stderr.
+ */
+export function scoringOptions(o: ScoringFlags & { data: string }, progress: Progress, label: string): ScoreOptions {
+  let warned = false;
+  return {
+    mode: o.mode, scorer: o.scorer, quantiles: o.quantiles, nRef: o.nRef,
+    minClusterSize: o.minClusterSize, minSamples: o.minSamples, normalisation: o.normalisation, cacheBins: o.cacheBins, seed: o.seed,
+    onProgress: progress.onCount(label),
+    onWarning: (m) => {
+      if (!warned) process.stderr.write(`fluxmut: warning: ${o.data}: ${m}\n`);
+      warned = true;
+    },
+  };
 }
 
 /** Options shared by `score` and `evaluate`. */
@@ -43,17 +53,8 @@ export async function runScore(o: ScoreCommandOptions): Promise<void> {
   const table = await readTable(o.data);
   if (table.nRows === 0) throw new FluxmutError(`${o.data}: no rows to score`, ExitCode.BadInput);
   const progress = makeProgress();
-  let warned = false;
   try {
-    const { table: scored, scores } = scoreTable(model, table, {
-      mode: o.mode, scorer: o.scorer, quantiles: o.quantiles, nRef: o.nRef,
-      minClusterSize: o.minClusterSize, minSamples: o.minSamples, normalisation: o.normalisation, cacheBins: o.cacheBins, seed: o.seed,
-      onProgress: progress.onCount(`scoring (${o.mode})`),
-      onWarning: (m) => {
-        if (!warned) process.stderr.write(`fluxmut: warning: ${o.data}: ${m}\n`);
-        warned = true;
-      },
-    });
+    const { table: scored, scores } = scoreTable(model, table, scoringOptions(o, progress, `scoring (${o.mode})`));
     progress.stop();
     scored.source = o.out;
     await writeTable(o.out, scored);
