@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONDITIONS, FAST, FEATURES, fluxmut, mannWhitneyAuc, readCsv, scoreColumns, stackLines, writeSynth } from './cli-helpers.js';
@@ -195,6 +195,36 @@ describe('fluxmut score', () => {
     const tsv = readFileSync(join(dir, 'b.tsv'), 'utf8');
     expect(tsv.replaceAll('\t', ',')).toBe(csv);
   });
+  it('--calibration-data: same scores and p-values, cut levels set on the held-out rows and printed', () => {
+    writeSynth(join(dir, 'cal.csv'), { reference: 300, anomalous: 0, seed: 14, eRange: [1.5, 4.5], zRange: [1, 9] });
+    const plain = fluxmut(['score', '--model', 'model', '--data', 'test.csv', '--mode', 'cached', ...FAST, '--out', 'plain.csv'], dir);
+    const held = fluxmut(['score', '--model', 'model', '--data', 'test.csv', '--mode', 'cached', ...FAST, '--calibration-data', 'cal.csv', '--out', 'held.csv'], dir);
+    expect(plain.code).toBe(0);
+    expect(held.code).toBe(0);
+    expect(plain.stdout).toMatch(/cut against the generated reference cluster/);
+    const m = held.stdout.match(/cut calibrated on 300 held-out reference rows of cal\.csv \(q=0\.68: p > ([\d.]+), q=0\.95: p > ([\d.]+), q=0\.99: p > ([\d.]+)\)/);
+    expect(m, held.stdout).not.toBeNull();
+    const levels = m!.slice(1).map(Number);
+    const a = readCsv(join(dir, 'plain.csv'));
+    const b = readCsv(join(dir, 'held.csv'));
+    expect(b.num('p_value')).toEqual(a.num('p_value'));
+    expect(b.num('outlier_score')).toEqual(a.num('outlier_score'));
+    const p = b.num('p_value');
+    QS.forEach((q, j) => {
+      const flag = b.col(`is_outlier_${q}`);
+      // Printed to 4 decimals: decide only the objects whose p-value is not within rounding of the level.
+      p.forEach((pi, i) => { if (Math.abs(pi - levels[j]) > 1e-4) expect(flag[i] === 'true').toBe(pi > levels[j]); });
+    });
+  }, 30_000);
+
+  it('--calibration-data errors name the file and the column, exit 65, write nothing', () => {
+    writeFileSync(join(dir, 'cal-bad.csv'), 'e,z,f1,f3\n2,3,1,1\n');
+    const r = fluxmut(['score', '--model', 'model', '--data', 'test.csv', ...FAST, '--calibration-data', 'cal-bad.csv', '--out', 'never.csv'], dir);
+    expect(r.code).toBe(65);
+    expect(r.stderr).toMatch(/cal-bad\.csv.*f2/);
+    expect(stackLines(r.stderr)).toEqual([]);
+    expect(existsSync(join(dir, 'never.csv'))).toBe(false);
+  });
 });
 
 describe('fluxmut evaluate', () => {
@@ -263,4 +293,12 @@ describe('fluxmut evaluate', () => {
     for (const r of [a, b]) expect(stackLines(r.stderr)).toEqual([]);
     expect(existsSync(join(dir, 'no-report'))).toBe(false);
   });
+
+  it('--calibration-data keeps only the reference-class rows of a labelled file and says so in the report', () => {
+    writeSynth(join(dir, 'cal-labelled.csv'), { reference: 250, anomalous: 40, seed: 15, eRange: [1.5, 4.5], zRange: [1, 9] });
+    const r = fluxmut(['evaluate', '--model', 'model', '--data', 'eval.csv', '--label-column', 'class', '--reference-class', 'ref', '--mode', 'cached', ...FAST, '--calibration-data', 'cal-labelled.csv', '--report', 'report-cal'], dir);
+    expect(r.code).toBe(0);
+    const rep = JSON.parse(readFileSync(join(dir, 'report-cal', 'report.json'), 'utf8'));
+    expect(rep.extra.calibration).toMatch(/^cut calibrated on 250 held-out reference rows of cal-labelled\.csv/);
+  }, 30_000);
 });

@@ -97,6 +97,22 @@ describe('fluxmut demo --size small (BCAL), end to end', () => {
     expect(fmOrig.quantiles).toEqual(json.tables[0].rows[0].quantiles);
   });
 
+  it('Table 1: the held-out cut and the paper\'s cut share the p-values; the held-out cut keeps q of the photons within statistics', () => {
+    const [heldOut, paperCut] = json.tables[0].rows;
+    expect(heldOut.label).toMatch(/held-out cut/);
+    expect(paperCut.label).toMatch(/paper's cut/);
+    expect(heldOut.auc).toEqual(paperCut.auc); // a cut level does not change the ranking
+    const dev = (row: RowJ) => Math.max(...row.quantiles.map((q) => Math.abs(q.tpr.rate - q.q)));
+    expect(json.checks.maxTprDeviation).toBeCloseTo(dev(heldOut), 12);
+    expect(json.checks.maxTprDeviationPaperCut).toBeCloseTo(dev(paperCut), 12);
+    // Test and calibration photons are exchangeable: TPR - q scatters by sqrt(q(1-q)(1/n + 1/m)).
+    const m = json.counts.calibrationPhotons;
+    for (const { q, tpr } of heldOut.quantiles) {
+      const se = Math.sqrt(q * (1 - q) * (1 / tpr.n + 1 / m));
+      expect(Math.abs(tpr.rate - q)).toBeLessThan(4 * se + 1 / (m + 1));
+    }
+  });
+
   it('even the reduced models separate photons from neutrons (AUC well above 0.5)', () => {
     expect(json.tables[0].rows[0].auc.auc).toBeGreaterThan(0.7);
     // The supervised classifier sees neutrons in training: it should do at least as well as chance by far.

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { Rng } from '../src/core/rng.js';
 import { hdbscan } from '../src/cluster/hdbscan.js';
-import { quantileThreshold, randomisedPValue, rankCounts, sortedScores } from '../src/mutability/calibration.js';
+import { heldOutLevels, levelThreshold, quantileThreshold, randomisedPValue, rankCounts, sortedScores } from '../src/mutability/calibration.js';
 
 describe('randomised p-values and quantile cuts', () => {
   it('counts ranks with ties', () => {
@@ -77,5 +77,39 @@ describe('randomised p-values and quantile cuts', () => {
       const se = Math.sqrt((q * (1 - q)) / trials);
       expect(Math.abs(pass[j] / trials - q)).toBeLessThan(3.5 * se);
     });
+  });
+
+  it('held-out levels: coverage ceil(q(m+1))/(m+1) on exchangeable rows, whatever the distortion of p', () => {
+    // p-values of real reference objects against a too-narrow generated cluster pile up near 1:
+    // here p = u^(1/3), so the generated cut p > q keeps only q^3 of them.
+    const rng = new Rng(21);
+    const draw = () => Math.cbrt(rng.uniform());
+    const m = 99, trials = 3000;
+    const qs = [0.5, 0.68, 0.9];
+    const kept = qs.map(() => 0);
+    const keptGenerated = qs.map(() => 0);
+    for (let t = 0; t < trials; t++) {
+      const levels = heldOutLevels(Array.from({ length: m }, draw), qs);
+      const p = draw();
+      qs.forEach((q, j) => {
+        if (p <= levels[j]) kept[j]++;
+        if (p <= q) keptGenerated[j]++;
+      });
+    }
+    qs.forEach((q, j) => {
+      const expected = Math.ceil(q * (m + 1)) / (m + 1); // the split-conformal coverage, exactly
+      const se = Math.sqrt((expected * (1 - expected)) / trials);
+      expect(Math.abs(kept[j] / trials - expected)).toBeLessThan(4 * se);
+      expect(Math.abs(keptGenerated[j] / trials - q ** 3)).toBeLessThan(4 * se); // and the plain cut is far off
+    });
+  });
+
+  it('held-out levels: too few rows to certify q gives level 1 and an infinite score cut', () => {
+    const levels = heldOutLevels([0.2, 0.9, 0.5], [0.5, 0.75, 0.8]);
+    // m = 3: ranks ceil(0.5*4) = 2, ceil(0.75*4) = 3, ceil(0.8*4) = 4 > 3.
+    expect(levels).toEqual([0.5, 0.9, 1]);
+    const ref = sortedScores([0.1, 0.2, 0.3]);
+    expect(levelThreshold(ref, 1)).toBe(Infinity);
+    expect(levelThreshold(ref, 0.5)).toBe(quantileThreshold(ref, 0.5));
   });
 });

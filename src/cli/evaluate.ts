@@ -5,7 +5,7 @@ import { evaluateModel } from '../eval/evaluate.js';
 import { formatTable, writeReport } from '../eval/report.js';
 import { intArg } from './options.js';
 import { makeProgress } from './progress.js';
-import { addScoringOptions, scoringOptions, type ScoreCommandOptions } from './score.js';
+import { addScoringOptions, loadCalibration, scoringOptions, type ScoreCommandOptions } from './score.js';
 
 interface EvaluateCommandOptions extends Omit<ScoreCommandOptions, 'out'> {
   labelColumn: string;
@@ -17,10 +17,11 @@ interface EvaluateCommandOptions extends Omit<ScoreCommandOptions, 'out'> {
 export async function runEvaluate(o: EvaluateCommandOptions): Promise<void> {
   const model = FluxModel.load(o.model);
   const table = await readTable(o.data);
+  const calibration = await loadCalibration(model, o.calibrationData, { column: o.labelColumn, referenceClass: o.referenceClass });
   const progress = makeProgress();
   try {
     const { report } = evaluateModel(model, table, {
-      ...scoringOptions(o, progress, `evaluating (${o.mode})`),
+      ...scoringOptions(o, progress, `evaluating (${o.mode})`, calibration),
       labelColumn: o.labelColumn, referenceClass: o.referenceClass, limit: o.limit, modelName: o.model,
     });
     progress.stop();

@@ -2,7 +2,7 @@ import { ExitCode, FluxmutError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { getColumn, selectRows, type Table } from '../data/table.js';
 import type { FluxModel } from '../flux/model.js';
-import { scoreTable } from '../mutability/table.js';
+import { describeCalibration, scoreTable } from '../mutability/table.js';
 import type { ScoreOptions, Scores } from '../mutability/score.js';
 import { auc } from './metrics.js';
 import { makeReport, quantileResults, type EvalReport } from './report.js';
@@ -70,6 +70,7 @@ export function evaluateModel(model: FluxModel, table: Table, options: EvaluateO
       cacheBins: scores.options.cacheBins,
       seed: scores.options.seed,
       outOfRange: scores.outOfRange.reduce((a, b) => a + b, 0),
+      calibration: describeCalibration(scores),
     },
   });
   return { report, scores, table: scored };

@@ -75,3 +75,33 @@ export function parseQuantiles(text: string): number[] {
 export function quantileLabel(q: number): string {
   return String(q);
 }
+
+/**
+ * Held-out calibration (ours, beyond the paper; docs/method.md). The generated cut (p > q) is
+ * calibrated only as far as the generated reference cluster matches real reference objects at
+ * the same kinematics. Given m real reference objects that took no part in training, scored the
+ * same way, their p-values fix the cut level on p instead:
+ *     level(q) = the calibration p-value of rank ⌈q(m + 1)⌉ (1-based),
+ * and an object is an outlier at q when p > level(q). This is split-conformal calibration with
+ * the generated-cluster p-value as the nonconformity score: for a new reference object
+ * exchangeable with the calibration rows, P(p ≤ level) = ⌈q(m + 1)⌉/(m + 1) ∈ [q, q + 1/(m + 1)),
+ * whatever the flow's infidelity. The price is the calibration sample's own noise: the realised
+ * TPR scatters by about √(q(1 − q)/m) around that value (1.5 points at q = 0.68 with m = 1000).
+ * When ⌈q(m + 1)⌉ > m the level is 1: too few calibration rows to certify q, nothing is flagged.
+ */
+export function heldOutLevels(calibrationPValues: ArrayLike<number>, quantiles: readonly number[]): number[] {
+  const sorted = sortedScores(calibrationPValues);
+  const m = sorted.length;
+  return quantiles.map((q) => {
+    const rank = Math.ceil(q * (m + 1));
+    return rank > m ? 1 : sorted[rank - 1];
+  });
+}
+
+/**
+ * The score cut matching a cut level on the p-value: quantileThreshold at that level, or +∞ when
+ * the level is 1 (no object is an outlier), so that a score above the threshold always means p > level.
+ */
+export function levelThreshold(sorted: Float64Array, level: number): number {
+  return level >= 1 ? Infinity : quantileThreshold(sorted, level);
+}

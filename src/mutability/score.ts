@@ -3,7 +3,7 @@ import { Rng } from '../core/rng.js';
 import { hdbscan, type HdbscanOptions } from '../cluster/hdbscan.js';
 import { NewPointScorer } from '../cluster/predict.js';
 import type { FluxModel } from '../flux/model.js';
-import { quantileThreshold, randomisedPValue, sortedScores } from './calibration.js';
+import { heldOutLevels, levelThreshold, randomisedPValue, sortedScores } from './calibration.js';
 import { applyScaling, fitScaling, type Normalisation } from './normalise.js';
 
 /**
@@ -38,9 +38,29 @@ export interface ScoreOptions {
   batchObjects?: number;
   /** Cached mode: quantile bins per condition of the cache grid (default 8). */
   cacheBins?: number;
+  /**
+   * Held-out calibration (calibration.ts): real reference-class objects that took no part in
+   * training (raw features m x N and conditions m x L, as for the objects). When given, they are
+   * scored the same way and their p-values set the cut level of each quantile; otherwise the cut
+   * is the paper's, p > q against the generated reference cluster.
+   */
+  calibration?: CalibrationRows;
   onProgress?: (done: number, total: number) => void;
   onWarning?: (message: string) => void;
 }
+
+export interface CalibrationRows {
+  x: Float64Array;
+  k: Float64Array;
+  n: number;
+  /** Where the rows came from (a file name), for messages and reports. */
+  source?: string;
+}
+
+/** How the cut levels were set: against the generated reference cluster, or on held-out reference rows. */
+export type CalibrationRecord =
+  | { kind: 'generated' }
+  | { kind: 'held-out'; rows: number; source?: string; pValues: Float64Array };
 
 export interface ResolvedScoreOptions {
   mode: Mode;
@@ -63,9 +83,15 @@ export interface Scores {
   outlierScore: Float64Array;
   /** Randomised p-value against the reference scores (calibration.ts); near 1 = more outlying than almost all. */
   pValue: Float64Array;
-  /** Per quantile: the q-quantile of the reference scores for each object. */
+  /**
+   * Per quantile: the cut level on the p-value (an object is an outlier at q when p > level):
+   * q itself with the generated cut, the held-out calibration level otherwise.
+   */
+  levels: number[];
+  calibration: CalibrationRecord;
+  /** Per quantile: each object's score cut, the reference scores' quantile at the cut level. */
   thresholds: Float64Array[];
-  /** Per quantile: 1 where the object is an outlier at q (p-value > q). */
+  /** Per quantile: 1 where the object is an outlier at q (p-value > level). */
   isOutlier: Uint8Array[];
   /** 1 where a condition lies outside the training range. */
   outOfRange: Uint8Array;
@@ -116,12 +142,16 @@ function hdbscanOptions(o: ResolvedScoreOptions): HdbscanOptions {
   return { minClusterSize: o.minClusterSize, minSamples: o.minSamples, glosh: o.glosh };
 }
 
-/** Fills the p-value, thresholds and decisions of object i from its reference scores (sorted ascending). */
-function decide(out: Scores, i: number, sorted: Float64Array, rng: Rng): void {
+/** Fills the p-value of object i from its reference scores (sorted ascending). */
+function pValueOf(out: Scores, i: number, sorted: Float64Array, rng: Rng): void {
   out.pValue[i] = randomisedPValue(sorted, out.outlierScore[i], rng);
-  out.options.quantiles.forEach((q, j) => {
-    out.thresholds[j][i] = quantileThreshold(sorted, q);
-    out.isOutlier[j][i] = out.pValue[i] > q ? 1 : 0;
+}
+
+/** Fills the thresholds and decisions of object i at the cut levels (its p-value already set). */
+function cutsOf(out: Scores, i: number, sorted: Float64Array): void {
+  out.levels.forEach((level, j) => {
+    out.thresholds[j][i] = levelThreshold(sorted, level);
+    out.isOutlier[j][i] = out.pValue[i] > level ? 1 : 0;
   });
 }
 
@@ -131,57 +161,113 @@ function negate(x: Float64Array): Float64Array {
   return out;
 }
 
-/**
- * Scores n objects with raw features x (n x N) and raw conditions k (n x L), in original units.
- */
-export function scoreObjects(model: FluxModel, x: Float64Array, k: Float64Array, n: number, options: ScoreOptions = {}): Scores {
-  const started = Date.now();
-  const o = resolveScoreOptions(options);
-  const N = model.nFeatures;
-  const L = model.nConditions;
-  const D = model.dim;
-  if (x.length !== n * N) throw new FluxmutError(`expected ${n} x ${N} feature values, got ${x.length}`, ExitCode.BadInput);
-  if (k.length !== n * L) throw new FluxmutError(`expected ${n} x ${L} condition values, got ${k.length}`, ExitCode.BadInput);
-  const out: Scores = {
+/** A batch of objects in the form the scorers use: augmented vectors, raw conditions, generators. */
+interface Batch {
+  n: number;
+  /** Augmented vectors (n x D), standardised as the flow expects. */
+  a: Float32Array;
+  /** Raw conditions (n x L). */
+  k: Float64Array;
+  /** The generator of object i (its tie-breaking draw and, in exact mode, its reference cluster). */
+  rng: (i: number) => Rng;
+  out: Scores;
+}
+
+function emptyScores(n: number, o: ResolvedScoreOptions): Scores {
+  return {
     n,
     options: o,
     outlierScore: new Float64Array(n),
     pValue: new Float64Array(n),
+    levels: [...o.quantiles],
+    calibration: { kind: 'generated' },
     thresholds: o.quantiles.map(() => new Float64Array(n)),
     isOutlier: o.quantiles.map(() => new Uint8Array(n)),
     outOfRange: new Uint8Array(n),
     seconds: 0,
   };
-  if (n === 0) return out;
+}
+
+/** Steps 6 (augmented vectors) and, for the density scorer, the objects' own scores; flags conditions out of range. */
+function prepareBatch(
+  model: FluxModel, x: Float64Array, k: Float64Array, n: number, o: ResolvedScoreOptions, what: string,
+  rng: (i: number) => Rng, onWarning?: (message: string) => void, source?: string,
+): Batch {
+  const N = model.nFeatures;
+  const L = model.nConditions;
+  const where = source ? `${source}: ${what}` : what;
+  if (x.length !== n * N) throw new FluxmutError(`${where}: expected ${n} x ${N} feature values, got ${x.length}`, ExitCode.BadInput);
+  if (k.length !== n * L) throw new FluxmutError(`${where}: expected ${n} x ${L} condition values, got ${k.length}`, ExitCode.BadInput);
+  const out = emptyScores(n, o);
+  const batch: Batch = { n, a: new Float32Array(0), k, rng, out };
+  if (n === 0) return batch;
   if (model.conditionScaler) {
     const oor = model.conditionScaler.outOfRange(k, L);
     out.outOfRange.set(oor.mask);
     if (oor.count > 0 && oor.first) {
       const f = oor.first;
-      options.onWarning?.(
-        `${oor.count} of ${n} objects have conditions outside the training range (first: row ${f.row + 1}, ` +
+      onWarning?.(
+        `${oor.count} of ${n} ${what} have conditions outside the training range (first: row ${f.row + 1}, ` +
           `${f.name ?? `condition ${f.col}`} = ${f.value}, training range [${f.min}, ${f.max}]); they are scored by extrapolation ` +
           `from the edge bin and flagged in the out_of_range column`,
       );
     }
   }
-  // Step 6: the objects' augmented vectors.
-  const xs = model.scaleFeatures(x);
   const ks = model.scaleConditions(k);
-  const a = model.augment(xs, ks, n);
-  const density = o.scorer === 'density' ? model.logDensity(a, ks, n) : null;
-  if (density) for (let i = 0; i < n; i++) out.outlierScore[i] = -density[i];
+  batch.a = model.augment(model.scaleFeatures(x), ks, n);
+  if (o.scorer === 'density') {
+    const density = model.logDensity(batch.a, ks, n);
+    for (let i = 0; i < n; i++) out.outlierScore[i] = -density[i];
+  }
+  return batch;
+}
 
-  if (o.mode === 'exact') scoreExact(model, a, k, n, D, L, o, out, options.onProgress);
-  else scoreCached(model, a, k, n, D, L, o, out, options.onProgress);
+/** Salt of the calibration rows' generators, so that they never share a stream with an object's. */
+const CALIBRATION_SALT = 0x63a1b7e5;
+
+/**
+ * Scores n objects with raw features x (n x N) and raw conditions k (n x L), in original units.
+ * With `options.calibration`, the held-out reference rows are scored first (same options, their
+ * own generators) and set the cut levels (calibration.ts).
+ */
+export function scoreObjects(model: FluxModel, x: Float64Array, k: Float64Array, n: number, options: ScoreOptions = {}): Scores {
+  const started = Date.now();
+  const o = resolveScoreOptions(options);
+  const objects = prepareBatch(model, x, k, n, o, 'objects', (i) => objectRng(o.seed, i), options.onWarning);
+  const out = objects.out;
+  if (n === 0) return out;
+  const c = options.calibration;
+  let calibration: Batch | null = null;
+  if (c) {
+    if (c.n < 1) throw new FluxmutError(`${c.source ?? 'calibration rows'}: no reference rows to calibrate on`, ExitCode.BadInput);
+    calibration = prepareBatch(model, c.x, c.k, c.n, o, 'calibration rows', (i) => objectRng(o.seed ^ CALIBRATION_SALT, i), (m) =>
+      options.onWarning?.(`${c.source ?? 'calibration'}: ${m}`), c.source,
+    );
+  }
+  const total = n + (calibration?.n ?? 0);
+  const onProgress = options.onProgress;
+  const setLevels = (cal: Batch): void => {
+    out.levels = heldOutLevels(cal.out.pValue, o.quantiles);
+    out.calibration = { kind: 'held-out', rows: cal.n, source: c?.source, pValues: cal.out.pValue };
+  };
+  if (o.mode === 'exact') {
+    if (calibration) {
+      scoreExact(model, calibration, o, (d) => onProgress?.(d, total));
+      setLevels(calibration);
+    }
+    const offset = calibration?.n ?? 0;
+    scoreExact(model, objects, o, (d) => onProgress?.(offset + d, total));
+  } else {
+    scoreCached(model, objects, calibration, o, setLevels, (d) => onProgress?.(d, total));
+  }
   out.seconds = (Date.now() - started) / 1000;
   return out;
 }
 
-function scoreExact(
-  model: FluxModel, a: Float32Array, k: Float64Array, n: number, D: number, L: number,
-  o: ResolvedScoreOptions, out: Scores, onProgress?: (done: number, total: number) => void,
-): void {
+function scoreExact(model: FluxModel, batch: Batch, o: ResolvedScoreOptions, onProgress: (done: number) => void): void {
+  const { n, a, k, out } = batch;
+  const D = model.dim;
+  const L = model.nConditions;
   const nRef = o.nRef;
   const points = new Float64Array((nRef + 1) * D);
   for (let start = 0; start < n; start += o.batchObjects) {
@@ -189,7 +275,7 @@ function scoreExact(
     const rngs: Rng[] = [];
     const kRaws: Float64Array[] = [];
     for (let i = start; i < end; i++) {
-      rngs.push(objectRng(o.seed, i));
+      rngs.push(batch.rng(i));
       kRaws.push(k.subarray(i * L, i * L + L));
     }
     // Step 7: reference clusters at each object's kinematics, one sampling pass for the batch.
@@ -197,21 +283,23 @@ function scoreExact(
     for (let i = start; i < end; i++) {
       const b = i - start;
       const ref = gen.a.subarray(b * nRef * D, (b + 1) * nRef * D);
-      const rng = rngs[b];
+      let sorted: Float64Array;
       if (o.scorer === 'density') {
-        decide(out, i, sortedScores(negate(gen.logProb.subarray(b * nRef, (b + 1) * nRef))), rng);
-        continue;
+        sorted = sortedScores(negate(gen.logProb.subarray(b * nRef, (b + 1) * nRef)));
+      } else {
+        // Step 8: normalise on the reference cluster, append the object, cluster, read GLOSH.
+        const scaling = fitScaling(ref, nRef, D, o.normalisation);
+        applyScaling(scaling, ref, nRef, D, points, 0);
+        applyScaling(scaling, a.subarray(i * D, (i + 1) * D), 1, D, points, nRef * D);
+        const fit = hdbscan(points, nRef + 1, D, hdbscanOptions(o));
+        out.outlierScore[i] = fit.outlierScores[nRef];
+        sorted = sortedScores(fit.outlierScores.subarray(0, nRef));
       }
-      // Step 8: normalise on the reference cluster, append the object, cluster, read GLOSH.
-      const scaling = fitScaling(ref, nRef, D, o.normalisation);
-      applyScaling(scaling, ref, nRef, D, points, 0);
-      applyScaling(scaling, a.subarray(i * D, (i + 1) * D), 1, D, points, nRef * D);
-      const fit = hdbscan(points, nRef + 1, D, hdbscanOptions(o));
-      out.outlierScore[i] = fit.outlierScores[nRef];
       // Step 9: the object against the reference points' scores of the same fit.
-      decide(out, i, sortedScores(fit.outlierScores.subarray(0, nRef)), rng);
+      pValueOf(out, i, sorted, rngs[b]);
+      cutsOf(out, i, sorted);
     }
-    onProgress?.(end, n);
+    onProgress(end);
   }
 }
 
@@ -247,18 +335,29 @@ function cacheGrid(model: FluxModel, perCondition: number): { edges: Float64Arra
   return { edges, cellOf };
 }
 
+/**
+ * Cached mode. The calibration rows (if any) share the cells' reference clusters with the
+ * objects; each cell's sorted reference scores are kept (N_ref numbers per cell) so that the
+ * objects' cuts can be set once every calibration row has its p-value.
+ */
 function scoreCached(
-  model: FluxModel, a: Float32Array, k: Float64Array, n: number, D: number, L: number,
-  o: ResolvedScoreOptions, out: Scores, onProgress?: (done: number, total: number) => void,
+  model: FluxModel, objects: Batch, calibration: Batch | null, o: ResolvedScoreOptions,
+  setLevels: (calibration: Batch) => void, onProgress: (done: number) => void,
 ): void {
+  const D = model.dim;
+  const L = model.nConditions;
   const grid = cacheGrid(model, o.cacheBins);
-  const byCell = new Map<number, number[]>();
-  for (let i = 0; i < n; i++) {
-    const cell = L > 0 ? grid.cellOf(k.subarray(i * L, i * L + L)) : 0;
-    const list = byCell.get(cell);
-    if (list) list.push(i);
-    else byCell.set(cell, [i]);
-  }
+  const batches = calibration ? [objects, calibration] : [objects];
+  // Per cell: [batch index, row] of every item in it.
+  const byCell = new Map<number, [number, number][]>();
+  batches.forEach((batch, b) => {
+    for (let i = 0; i < batch.n; i++) {
+      const cell = L > 0 ? grid.cellOf(batch.k.subarray(i * L, i * L + L)) : 0;
+      const list = byCell.get(cell);
+      if (list) list.push([b, i]);
+      else byCell.set(cell, [[b, i]]);
+    }
+  });
   // Reference rows per cell (all rows the model saw): the kinematics each cell's reference cluster is generated at.
   const nTrain = model.referenceConditions.length / Math.max(1, L);
   const trainOfCell = new Map<number, number[]>();
@@ -268,8 +367,9 @@ function scoreCached(
     if (list) list.push(r);
     else trainOfCell.set(cell, [r]);
   }
+  const sortedOfObject: Float64Array[] = new Array(objects.n);
   let done = 0;
-  for (const [cell, objects] of [...byCell.entries()].sort((p, q) => p[0] - q[0])) {
+  for (const [cell, items] of [...byCell.entries()].sort((p, q) => p[0] - q[0])) {
     // One reference cluster per cell, seeded by the cell so results do not depend on the other cells.
     const rng = objectRng(o.seed ^ 0x5bd1e995, cell);
     const rows = trainOfCell.get(cell) ?? [];
@@ -282,30 +382,34 @@ function scoreCached(
       }
       gen = model.generateAtKinematics(kRef, o.nRef, rng);
     } else {
-      // Too few training rows in the cell (or no conditions): the bank bin of the cell's first object.
-      const bin = L > 0 ? model.bank.binOf(k.subarray(objects[0] * L, objects[0] * L + L)) : 0;
+      // Too few training rows in the cell (or no conditions): the bank bin of the cell's first item.
+      const [b0, i0] = items[0];
+      const bin = L > 0 ? model.bank.binOf(batches[b0].k.subarray(i0 * L, i0 * L + L)) : 0;
       gen = model.generateBinReference(bin, o.nRef, rng);
     }
+    let refScores: Float64Array;
     if (o.scorer === 'density') {
-      const refScores = sortedScores(negate(gen.logProb));
-      for (const i of objects) decide(out, i, refScores, objectRng(o.seed, i));
+      refScores = sortedScores(negate(gen.logProb));
     } else {
       const scaling = fitScaling(gen.a, o.nRef, D, o.normalisation);
       const refPoints = applyScaling(scaling, gen.a, o.nRef, D);
       const fit = hdbscan(refPoints, o.nRef, D, hdbscanOptions(o));
       const scorer = new NewPointScorer(fit);
-      const objPoints = new Float64Array(objects.length * D);
-      objects.forEach((i, j) => applyScaling(scaling, a.subarray(i * D, (i + 1) * D), 1, D, objPoints, j * D));
-      const scores = scorer.score(objPoints).scores;
-      const refScores = sortedScores(fit.outlierScores);
-      objects.forEach((i, j) => {
-        out.outlierScore[i] = scores[j];
-        decide(out, i, refScores, objectRng(o.seed, i));
-      });
+      const itemPoints = new Float64Array(items.length * D);
+      items.forEach(([b, i], j) => applyScaling(scaling, batches[b].a.subarray(i * D, (i + 1) * D), 1, D, itemPoints, j * D));
+      const scores = scorer.score(itemPoints).scores;
+      items.forEach(([b, i], j) => { batches[b].out.outlierScore[i] = scores[j]; });
+      refScores = sortedScores(fit.outlierScores);
     }
-    done += objects.length;
-    onProgress?.(done, n);
+    for (const [b, i] of items) {
+      pValueOf(batches[b].out, i, refScores, batches[b].rng(i));
+      if (b === 0) sortedOfObject[i] = refScores;
+    }
+    done += items.length;
+    onProgress(done);
   }
+  if (calibration) setLevels(calibration);
+  for (let i = 0; i < objects.n; i++) cutsOf(objects.out, i, sortedOfObject[i]);
 }
 
 /** A cache cell needs this many training rows to draw its kinematics from. */
