@@ -209,7 +209,7 @@ function prepareBatch(
       onWarning?.(
         `${oor.count} of ${n} ${what} have conditions outside the training range (first: row ${f.row + 1}, ` +
           `${f.name ?? `condition ${f.col}`} = ${f.value}, training range [${f.min}, ${f.max}]); they are scored by extrapolation ` +
-          `from the edge bin and flagged in the out_of_range column`,
+          `from the edge bin${what === 'objects' ? ' and flagged in the out_of_range column' : ''}`,
       );
     }
   }
