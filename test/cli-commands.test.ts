@@ -217,6 +217,14 @@ describe('fluxmut score', () => {
     });
   }, 30_000);
 
+  it('--calibration-data with the training file itself warns that the rows were trained on; exit 0', () => {
+    const r = fluxmut(['score', '--model', 'model', '--data', 'test.csv', '--mode', 'cached', ...FAST, '--calibration-data', 'train.csv', '--out', 'cal-train.csv'], dir);
+    expect(r.code).toBe(0);
+    const warnings = r.stderr.split('\n').filter((l) => l.includes('trained on'));
+    expect(warnings.length).toBe(1);
+    expect(warnings[0]).toMatch(/^fluxmut: warning: train\.csv: 500 of 600 calibration rows have exactly the conditions of a row the model was trained on/);
+  }, 30_000);
+
   it('--calibration-data errors name the file and the column, exit 65, write nothing', () => {
     writeFileSync(join(dir, 'cal-bad.csv'), 'e,z,f1,f3\n2,3,1,1\n');
     const r = fluxmut(['score', '--model', 'model', '--data', 'test.csv', ...FAST, '--calibration-data', 'cal-bad.csv', '--out', 'never.csv'], dir);

@@ -77,6 +77,18 @@ describe('held-out calibration of the quantile cut (scoreObjects with calibratio
     }, 60_000);
   }
 
+  it('warns when the calibration rows are the training rows (same conditions to the last bit), not otherwise', () => {
+    const train = draw(1500, 0.3, new Rng(1)); // the very rows the model was trained on
+    const test = draw(50, 0.3, new Rng(12));
+    const warnings: string[] = [];
+    scoreObjects(model, test.x, test.k, 50, { ...opts, calibration: { ...train, n: 1500, source: 'train.csv' }, onWarning: (m) => warnings.push(m) });
+    expect(warnings.join('\n')).toMatch(/train\.csv: 1500 of 1500 calibration rows have exactly the conditions of a row the model was trained on/);
+    const fresh = draw(300, 0.3, new Rng(13));
+    const none: string[] = [];
+    scoreObjects(model, test.x, test.k, 50, { ...opts, calibration: { ...fresh, n: 300 }, onWarning: (m) => none.push(m) });
+    expect(none.filter((m) => m.includes('trained on'))).toEqual([]);
+  });
+
   it('refuses calibration rows of the wrong shape, naming them', () => {
     const test = draw(5, 0.3, new Rng(11));
     expect(() => scoreObjects(model, test.x, test.k, 5, { ...opts, calibration: { x: new Float64Array(4), k: new Float64Array(2), n: 2, source: 'cal.csv' } }))

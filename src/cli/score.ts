@@ -46,10 +46,11 @@ export function scoringOptions(o: ScoringFlags & { data: string }, progress: Pro
     calibration,
     onProgress: progress.onCount(label),
     onWarning: (m) => {
-      // Once per file: the calibration rows' warnings arrive prefixed with their own file name.
-      const about = calibration?.source !== undefined && m.startsWith(`${calibration.source}: `) ? calibration.source : o.data;
-      if (!warned.has(about)) process.stderr.write(`fluxmut: warning: ${about === o.data ? `${o.data}: ` : ''}${m}\n`);
-      warned.add(about);
+      // Each warning once; the calibration rows' warnings arrive prefixed with their own file name.
+      const ownFile = calibration?.source !== undefined && m.startsWith(`${calibration.source}: `);
+      const line = `fluxmut: warning: ${ownFile ? '' : `${o.data}: `}${m}\n`;
+      if (!warned.has(line)) process.stderr.write(line);
+      warned.add(line);
     },
   };
 }

@@ -244,6 +244,16 @@ export function scoreObjects(model: FluxModel, x: Float64Array, k: Float64Array,
       options.onWarning?.(`${c.source ?? 'calibration'}: ${m}`), c.source,
     );
   }
+  if (c && calibration) {
+    const seen = rowsSeenInTraining(model, c.k, c.n);
+    if (seen > c.n / 2) {
+      options.onWarning?.(
+        `${c.source ?? 'calibration'}: ${seen} of ${c.n} calibration rows have exactly the conditions of a row the model was trained on. ` +
+          'Held-out calibration needs reference rows the model never saw: on its own training rows the model looks better than on new ones, ' +
+          'so the cut levels would be biased. Give rows that were not in the training file (if the conditions take only a few discrete values, ignore this)',
+      );
+    }
+  }
   const total = n + (calibration?.n ?? 0);
   const onProgress = options.onProgress;
   const setLevels = (cal: Batch): void => {
@@ -262,6 +272,19 @@ export function scoreObjects(model: FluxModel, x: Float64Array, k: Float64Array,
   }
   out.seconds = (Date.now() - started) / 1000;
   return out;
+}
+
+/** How many of the m condition vectors k (m x L) equal, to the last bit, one of the model's training rows. */
+function rowsSeenInTraining(model: FluxModel, k: Float64Array, m: number): number {
+  const L = model.nConditions;
+  if (L === 0) return 0;
+  const key = (v: Float64Array, i: number): string => Array.from(v.subarray(i * L, i * L + L)).join(',');
+  const ref = model.referenceConditions;
+  const training = new Set<string>();
+  for (let i = 0; i < ref.length / L; i++) training.add(key(ref, i));
+  let seen = 0;
+  for (let i = 0; i < m; i++) if (training.has(key(k, i))) seen++;
+  return seen;
 }
 
 function scoreExact(model: FluxModel, batch: Batch, o: ResolvedScoreOptions, onProgress: (done: number) => void): void {
