@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FluxModel } from '../src/flux/model.js';
 import { CONDITIONS, FAST, FEATURES, fluxmut, mannWhitneyAuc, readCsv, scoreColumns, stackLines, writeSynth } from './cli-helpers.js';
 
 const QS = ['0.68', '0.95', '0.99'];
@@ -86,6 +87,20 @@ describe('fluxmut train', () => {
     expect(both.code).toBe(64);
     expect(both.stderr).toMatch(/either --bin-widths or --quantile-bins, not both/);
     expect(existsSync(join(dir, 'both'))).toBe(false);
+  }, 30_000);
+
+  it('--bank-bandwidth 0.25 gives every bin\'s KDE that factor; a bad value is a usage error', () => {
+    const r = fluxmut(['train', '--data', 'train.csv', '--features', FEATURES.join(','), '--conditions', CONDITIONS.join(','), '--filter', 'class=ref', '--max-epochs', '2', '--bank-bandwidth', '0.25', '--out', 'model-bw'], dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/bandwidth 0\.25/);
+    const json = JSON.parse(readFileSync(join(dir, 'model-bw', 'model.json'), 'utf8'));
+    expect(json.bank.bandwidth).toBe(0.25);
+    const loaded = FluxModel.load(join(dir, 'model-bw'));
+    for (let b = 0; b < loaded.bank.nBins; b++) expect(loaded.bank.kdeOf(b).factor).toBe(0.25);
+    const bad = fluxmut(['train', '--data', 'train.csv', '--features', FEATURES.join(','), '--bank-bandwidth', 'wide', '--out', 'model-bad'], dir);
+    expect(bad.code).toBe(64);
+    expect(bad.stderr).toMatch(/--bank-bandwidth must be scott, silverman or a positive factor/);
+    expect(existsSync(join(dir, 'model-bad'))).toBe(false);
   }, 30_000);
 
   it('an unconditional model (no --conditions) trains, inspects and scores', () => {

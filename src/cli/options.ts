@@ -27,3 +27,11 @@ export function quantilesArg(v: string): number[] {
   for (const q of qs) if (!(q > 0 && q < 1)) throw new InvalidArgumentError(`quantiles must lie strictly between 0 and 1, got '${v}'`);
   return [...new Set(qs)].sort((a, b) => a - b);
 }
+
+/** A KDE bandwidth: 'scott', 'silverman' or a positive factor. */
+export function bandwidthArg(v: string): 'scott' | 'silverman' | number {
+  if (v === 'scott' || v === 'silverman') return v;
+  const f = Number(v);
+  if (!(Number.isFinite(f) && f > 0)) throw new InvalidArgumentError(`--bank-bandwidth must be scott, silverman or a positive factor (e.g. 0.25), got '${v}'`);
+  return f;
+}

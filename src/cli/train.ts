@@ -5,7 +5,7 @@ import { applyFilters, parseFilter } from '../data/schema.js';
 import { readTable } from '../data/table.js';
 import { trainFlux, type Preset, type Space } from '../flux/model.js';
 import type { ConditionBinning } from '../flux/kde-bank.js';
-import { choiceArg, intArg, listArg } from './options.js';
+import { bandwidthArg, choiceArg, intArg, listArg } from './options.js';
 import { makeProgress } from './progress.js';
 
 export interface TrainCommandOptions {
@@ -20,6 +20,7 @@ export interface TrainCommandOptions {
   maxEpochs?: number;
   binWidths?: number[];
   quantileBins?: number;
+  bankBandwidth?: 'scott' | 'silverman' | number;
   force?: boolean;
 }
 
@@ -54,7 +55,7 @@ export async function runTrain(o: TrainCommandOptions): Promise<void> {
       seed: o.seed,
       cae: epochs ? { epochs } : undefined,
       cmaf: epochs ? { epochs } : undefined,
-      bank: { binning: binning(o) },
+      bank: { binning: binning(o), bandwidth: o.bankBandwidth },
       onEpoch: (r) => progress.onEpoch(r),
     });
     progress.stop();
@@ -64,7 +65,7 @@ export async function runTrain(o: TrainCommandOptions): Promise<void> {
       `trained on ${model.training.rows} reference rows (${model.training.trainRows} train, ${model.training.validationRows} validation) in ${model.training.seconds.toFixed(1)} s\n` +
         `  cAE  best validation Huber loss ${h.cae.bestValLoss.toFixed(5)} at epoch ${h.cae.bestEpoch + 1} of ${h.cae.val.length}\n` +
         `  cMAF best validation NLL ${h.cmaf.bestValLoss.toFixed(4)} nats at epoch ${h.cmaf.bestEpoch + 1} of ${h.cmaf.val.length}\n` +
-        `  latent KDE bank: ${model.bank.nBins} condition bins\n` +
+        `  latent KDE bank: ${model.bank.nBins} condition bins, bandwidth ${model.bank.toJSON().bandwidth}\n` +
         `model written to ${o.out}\n`,
     );
   } finally {
@@ -90,6 +91,7 @@ export function register(program: Command): void {
       return w;
     }))
     .option('--quantile-bins <n>', 'latent KDE bins: this many quantile bins per condition (default: about 250 held-out validation rows per bin)', intArg('--quantile-bins', 1))
+    .option('--bank-bandwidth <rule>', 'latent KDE bandwidth: scott (the paper), silverman, or a factor such as 0.25 (a smoothed bootstrap of the bank latents)', bandwidthArg, 'scott')
     .option('--force', 'overwrite --out even if it exists and is not a model directory')
     .requiredOption('--out <dir>', 'model directory to write')
     .action(async (opts: TrainCommandOptions) => runTrain(opts));

@@ -16,6 +16,7 @@ import { madeMasks } from './made.js';
 import { cmafLogProb, cmafSample, cmafToLatent, conditionRows, initCmaf, madeSpecOf, planSampling, type Cmaf, type CmafSpec, type SamplingPlan } from './maf.js';
 import { LatentKdeBank, type ConditionBinning, type LatentKdeBankJson, type SavedTensor } from './kde-bank.js';
 import type { EpochReport, TrainHistory } from './train.js';
+import type { KdeBandwidth } from './kde.js';
 
 /** Which space the flow, the KDE and the clustering live in (DESIGN.md step 3). */
 export type Space = 'augmented' | 'features';
@@ -63,6 +64,14 @@ export interface BankOptions {
    * - 'all': every row's latent as is (the paper's choice).
    */
   source: 'pooled' | 'validation' | 'all';
+  /**
+   * Kernel bandwidth of each bin's KDE: 'scott' (default, the paper's scipy rule), 'silverman',
+   * or a fixed factor. In 16-30 latent dimensions with ~250-450 latents per bin Scott's factor
+   * n^(-1/(d+4)) is 0.74-0.85, so each bin's KDE is close to a moment-matched Gaussian. A small
+   * factor (a smoothed bootstrap of the bank latents) keeps their shape; which calibrates the
+   * paper's cut better depends on the data (docs/method.md, departure 5).
+   */
+  bandwidth?: KdeBandwidth;
 }
 
 export interface FluxOptions {
@@ -522,6 +531,7 @@ export function trainFlux(table: Table, options: FluxOptions): FluxModel {
     binning: L > 0 ? bankOpt.binning ?? defaultBinning(bankRows, L) : undefined,
     maxPerBin: bankOpt.maxPerBin,
     minPerBin: Math.min(bankOpt.minPerBin, bankRows),
+    bandwidth: bankOpt.bandwidth,
     conditionNames: schema.conditions,
   });
 
