@@ -242,11 +242,20 @@ describe('fluxmut score', () => {
 
   it('--calibration-data errors name the file and the column, exit 65, write nothing', () => {
     writeFileSync(join(dir, 'cal-bad.csv'), 'e,z,f1,f3\n2,3,1,1\n');
-    const r = fluxmut(['score', '--model', 'model', '--data', 'test.csv', ...FAST, '--calibration-data', 'cal-bad.csv', '--out', 'never.csv'], dir);
-    expect(r.code).toBe(65);
-    expect(r.stderr).toMatch(/cal-bad\.csv.*f2/);
-    expect(stackLines(r.stderr)).toEqual([]);
-    expect(existsSync(join(dir, 'never.csv'))).toBe(false);
+    writeFileSync(join(dir, 'cal-nan.csv'), 'e,z,f1,f2,f3\n2,3,1,1,1\n2,3,1,NaN,1\n');
+    writeFileSync(join(dir, 'cal-empty.csv'), 'e,z,f1,f2,f3\n');
+    const cases: [string, RegExp][] = [
+      ['cal-bad.csv', /cal-bad\.csv.*f2/],
+      ['cal-nan.csv', /cal-nan\.csv: data row 2 .*f2/],
+      ['cal-empty.csv', /cal-empty\.csv/],
+    ];
+    for (const [file, message] of cases) {
+      const r = fluxmut(['score', '--model', 'model', '--data', 'test.csv', ...FAST, '--calibration-data', file, '--out', 'never.csv'], dir);
+      expect(r.code, file).toBe(65);
+      expect(r.stderr).toMatch(message);
+      expect(stackLines(r.stderr)).toEqual([]);
+      expect(existsSync(join(dir, 'never.csv'))).toBe(false);
+    }
   });
 });
 
