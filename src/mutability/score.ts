@@ -243,8 +243,6 @@ export function scoreObjects(model: FluxModel, x: Float64Array, k: Float64Array,
     calibration = prepareBatch(model, c.x, c.k, c.n, o, 'calibration rows', (i) => objectRng(o.seed ^ CALIBRATION_SALT, i), (m) =>
       options.onWarning?.(`${c.source ?? 'calibration'}: ${m}`), c.source,
     );
-  }
-  if (c && calibration) {
     const seen = rowsSeenInTraining(model, c.k, c.n);
     if (seen > c.n / 2) {
       options.onWarning?.(
