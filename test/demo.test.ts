@@ -190,6 +190,12 @@ describe('the demo command', () => {
     expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('Paper Fig. 4');
   }, 60_000);
 
+  it('--mode exact caps the held-out rows (each costs a clustering) and says so', async () => {
+    const r = await runDemo({ dataset: 'dijet', size: 'small', seed: 2, mode: 'exact', plan: { testReference: 40, testAnomalous: 40 } });
+    expect(r.warnings.some((w) => /exact mode, so the held-out cut is set on the first 50 of 200 calibration rows/.test(w))).toBe(true);
+    expect(r.findings[0]).toMatch(/set on 50 held-out reference rows/);
+  }, 60_000);
+
   it('--dataset magic with a missing data file is a clear error naming the file', async () => {
     const r = await run(['--dataset', 'magic', '--size', 'small', '--data', join(work, 'nope.csv'), '--out', join(work, 'magic-missing')]);
     expect(r.code).toBe(ExitCode.NoInput);
