@@ -332,5 +332,19 @@ describe('fluxmut evaluate', () => {
     expect(r.code).toBe(0);
     const rep = JSON.parse(readFileSync(join(dir, 'report-cal', 'report.json'), 'utf8'));
     expect(rep.extra.calibration).toMatch(/^cut calibrated on 250 held-out reference rows of cal-labelled\.csv/);
+    // Beside it, the paper's cut on the same p-values: what `score` without calibration decides.
+    expect(rep.baselines.map((b: { name: string }) => b.name)).toEqual(["F+M, paper's cut (p > q)"]);
+    const s = fluxmut(['score', '--model', 'model', '--data', 'eval.csv', '--mode', 'cached', ...FAST, '--out', 'eval-plain.csv'], dir);
+    expect(s.code).toBe(0);
+    const scored = readCsv(join(dir, 'eval-plain.csv'));
+    const cls = scored.col('class');
+    QS.forEach((q, j) => {
+      const flags = scored.col(`is_outlier_${q}`);
+      const kept = flags.filter((f, i) => cls[i] === 'ref' && f === 'false').length;
+      const flagged = flags.filter((f, i) => cls[i] === 'anom' && f === 'true').length;
+      expect(rep.baselines[0].quantiles[j].tpr.k).toBe(kept);
+      expect(rep.baselines[0].quantiles[j].tnr.k).toBe(flagged);
+    });
+    expect(rep.baselines[0].auc.auc).toBe(rep.auc.auc);
   }, 30_000);
 });

@@ -4,8 +4,8 @@ import { getColumn, selectRows, type Table } from '../data/table.js';
 import type { FluxModel } from '../flux/model.js';
 import { describeCalibration, scoreTable } from '../mutability/table.js';
 import type { ScoreOptions, Scores } from '../mutability/score.js';
-import { auc } from './metrics.js';
-import { makeReport, quantileResults, type EvalReport } from './report.js';
+import { auc, type AucResult } from './metrics.js';
+import { makeReport, quantileResults, type BaselineResult, type EvalReport } from './report.js';
 
 export interface EvaluateOptions extends ScoreOptions {
   /** Column holding the class of each row. */
@@ -52,6 +52,7 @@ export function evaluateModel(model: FluxModel, table: Table, options: EvaluateO
   const isRef = referenceMask(t, options.labelColumn, options.referenceClass);
   const { table: scored, scores } = scoreTable(model, t, { ...options, seed: options.scoreSeed ?? options.seed });
   const nRef = isRef.reduce((a, b) => a + b, 0);
+  const aucResult = nRef > 0 && nRef < t.nRows ? auc(scores.pValue, isRef) : null;
   const report = makeReport({
     title: `fluxmut evaluation: ${options.referenceClass} (reference) against the rest`,
     dataset: `${table.source}: ${t.nRows} objects (${nRef} ${options.labelColumn}=${options.referenceClass}, ${t.nRows - nRef} other)`,
@@ -60,8 +61,9 @@ export function evaluateModel(model: FluxModel, table: Table, options: EvaluateO
     scorer: scores.options.scorer,
     nObjects: t.nRows,
     secondsPerObject: scores.seconds / Math.max(1, t.nRows),
-    auc: nRef > 0 && nRef < t.nRows ? auc(scores.pValue, isRef) : null,
+    auc: aucResult,
     quantiles: quantileResults(scores.options.quantiles, scores.isOutlier, isRef),
+    baselines: scores.calibration.kind === 'held-out' ? [paperCut(scores, isRef, aucResult)] : [],
     extra: {
       nRef: scores.options.nRef,
       minClusterSize: scores.options.minClusterSize,
@@ -74,4 +76,19 @@ export function evaluateModel(model: FluxModel, table: Table, options: EvaluateO
     },
   });
   return { report, scores, table: scored };
+}
+
+/**
+ * With a held-out cut, the same objects under the paper's cut (p > q against the generated
+ * reference cluster): the difference in TPR is how far the generated cluster is from the class.
+ */
+function paperCut(scores: Scores, isRef: Uint8Array, aucResult: AucResult | null): BaselineResult {
+  const qs = scores.options.quantiles;
+  const flags = qs.map((q) => Uint8Array.from(scores.pValue, (p) => (p > q ? 1 : 0)));
+  return {
+    name: "F+M, paper's cut (p > q)",
+    auc: aucResult,
+    quantiles: quantileResults(qs, flags, isRef),
+    note: 'the same scores and p-values, cut at q against the generated reference cluster instead of at the held-out levels',
+  };
 }
