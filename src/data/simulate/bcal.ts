@@ -10,7 +10,7 @@
  */
 import type { Rng } from '../../core/rng.js';
 import type { Column, Table } from '../table.js';
-import { Sampler } from './sample.js';
+import { Sampler, samplerSeed } from './sample.js';
 
 /** Geometry and material of the simulated barrel calorimeter (see docs/simulation.md). */
 export const BCAL_GEOMETRY = {
@@ -470,6 +470,22 @@ export interface BcalBlock {
 }
 
 /**
+ * Rows per chunk of a simulated block. A block of more rows is simulated chunk by chunk, each
+ * from its own seed (the first from the block's generator, the others from forks of it), so that
+ * the chunks can run on several threads (parallel.ts) and give the same rows as one thread.
+ */
+export const BCAL_CHUNK_ROWS = 32768;
+
+/** The rows and Sampler seed of each chunk of a block of `count` rows (see BCAL_CHUNK_ROWS). */
+export function chunkPlan(count: number, rng: Rng): { rows: number; seed: Int32Array }[] {
+  const plan = [{ rows: Math.min(count, BCAL_CHUNK_ROWS), seed: samplerSeed(rng) }];
+  for (let done = plan[0].rows; done < count; done += BCAL_CHUNK_ROWS) {
+    plan.push({ rows: Math.min(BCAL_CHUNK_ROWS, count - done), seed: samplerSeed(rng.fork()) });
+  }
+  return plan;
+}
+
+/**
  * Simulates `count` preselected showers of one particle type. Each row's conditions (E, z) are drawn
  * flat in BCAL_RANGES first, then showers are simulated at those conditions until one passes the
  * preselection: the accepted rows stay flat in E and z, and their features follow the preselected
@@ -477,7 +493,12 @@ export interface BcalBlock {
  */
 export function simulateBcalBlock(particle: BcalParticle, count: number, rng: Rng): BcalBlock {
   checkCount(count, particle === 'photon' ? 'photons' : 'neutrons');
-  const s = new Sampler(rng);
+  return concatBlocks(chunkPlan(count, rng).map((c) => simulateBcalChunk(particle, c.rows, c.seed)));
+}
+
+/** One chunk of a block: `count` preselected showers from a Sampler with these seed words. */
+export function simulateBcalChunk(particle: BcalParticle, count: number, seed: ArrayLike<number>): BcalBlock {
+  const s = new Sampler(seed);
   const pts = allocShowerPoints();
   const f = new Float64Array(BCAL_FEATURE_COUNT);
   const E = new Float64Array(count);
@@ -507,6 +528,22 @@ export function simulateBcalBlock(particle: BcalParticle, count: number, rng: Rn
   return { E, z, features, attempts };
 }
 
+/** The chunks of a block, in order, as one block. */
+export function concatBlocks(chunks: BcalBlock[]): BcalBlock {
+  if (chunks.length === 1) return chunks[0];
+  const n = chunks.reduce((a, c) => a + c.E.length, 0);
+  const out: BcalBlock = { E: new Float64Array(n), z: new Float64Array(n), features: new Float64Array(n * BCAL_FEATURE_COUNT), attempts: 0 };
+  let at = 0;
+  for (const c of chunks) {
+    out.E.set(c.E, at);
+    out.z.set(c.z, at);
+    out.features.set(c.features, at * BCAL_FEATURE_COUNT);
+    out.attempts += c.attempts;
+    at += c.E.length;
+  }
+  return out;
+}
+
 /**
  * Photons then neutrons, as a Table with columns E, z, the 14 features, radius and class
  * ('photon' | 'neutron'). Photons and neutrons draw from independent forks of `rng`, so the photon
@@ -515,8 +552,12 @@ export function simulateBcalBlock(particle: BcalParticle, count: number, rng: Rn
 export function simulateBcalRaw(opts: BcalOptions, rng: Rng): Table {
   const rp = rng.fork();
   const rn = rng.fork();
-  const ph = simulateBcalBlock('photon', opts.photons, rp);
-  const ne = simulateBcalBlock('neutron', opts.neutrons, rn);
+  return bcalTable(simulateBcalBlock('photon', opts.photons, rp), simulateBcalBlock('neutron', opts.neutrons, rn));
+}
+
+/** The table of simulateBcalRaw from its photon and neutron blocks. */
+export function bcalTable(ph: BcalBlock, ne: BcalBlock): Table {
+  const opts = { photons: ph.E.length, neutrons: ne.E.length };
   const nRows = opts.photons + opts.neutrons;
   const columns: Column[] = [];
   const cat = (a: Float64Array, b: Float64Array): Float64Array => {

@@ -23,7 +23,9 @@ export {
   passesPreselection,
   allocShowerPoints,
   simulateBcalBlock,
+  simulateBcalChunk,
   simulateBcalRaw,
+  BCAL_CHUNK_ROWS,
   type BcalOptions,
   type BcalParticle,
   type ShowerPoints,
@@ -40,7 +42,8 @@ export {
   type DijetOptions,
   type DijetClass,
 } from './dijet.js';
-export { Sampler } from './sample.js';
+export { Sampler, samplerSeed } from './sample.js';
+export { simulateBcalParallel, workersAvailable, type ParallelOptions } from './parallel.js';
 
 /**
  * Photon and neutron showers (photons first): columns E, z (conditions), the 14 Appendix A

@@ -37,11 +37,19 @@ const ZIG_F = new Float64Array(128);
   }
 })();
 
+/** The four words of `rng` a Sampler starts from: `new Sampler(rng)` equals `new Sampler(samplerSeed(rng))`. */
+export function samplerSeed(rng: Rng): Int32Array {
+  const w = new Int32Array(4);
+  for (let i = 0; i < 4; i++) w[i] = rng.nextU32() | 0;
+  return w;
+}
+
 export class Sampler {
   private readonly s = new Int32Array(4);
 
-  constructor(rng: Rng) {
-    for (let i = 0; i < 4; i++) this.s[i] = rng.nextU32() | 0;
+  /** From four words of `rng`, or from four seed words taken earlier (samplerSeed), e.g. by another thread. */
+  constructor(seed: Rng | ArrayLike<number>) {
+    this.s.set('nextU32' in seed ? samplerSeed(seed) : seed);
     // xoshiro's one forbidden state; splitmix-seeded Rng words make it all but impossible.
     if ((this.s[0] | this.s[1] | this.s[2] | this.s[3]) === 0) this.s[0] = 1;
   }
