@@ -9,7 +9,8 @@
  * z = 65 cm); r is the distance from the beam line; times in ns; energies in GeV; angles in rad.
  */
 import type { Rng } from '../../core/rng.js';
-import type { Column, Table } from '../table.js';
+import type { Table } from '../table.js';
+import { stackClassBlocks } from './blocks.js';
 import { Sampler, samplerSeed } from './sample.js';
 
 /** Geometry and material of the simulated barrel calorimeter (see docs/simulation.md). */
@@ -550,35 +551,43 @@ export function concatBlocks(chunks: BcalBlock[]): BcalBlock {
  * rows do not depend on how many neutrons are asked for.
  */
 export function simulateBcalRaw(opts: BcalOptions, rng: Rng): Table {
-  const rp = rng.fork();
-  const rn = rng.fork();
-  return bcalTable(simulateBcalBlock('photon', opts.photons, rp), simulateBcalBlock('neutron', opts.neutrons, rn));
+  const jobs = bcalChunkJobs(opts, rng);
+  return bcalTableOfChunks(jobs, jobs.map((j) => simulateBcalChunk(j.particle, j.rows, j.seed)));
 }
 
-/** The table of simulateBcalRaw from its photon and neutron blocks. */
-export function bcalTable(ph: BcalBlock, ne: BcalBlock): Table {
-  const opts = { photons: ph.E.length, neutrons: ne.E.length };
-  const nRows = opts.photons + opts.neutrons;
-  const columns: Column[] = [];
-  const cat = (a: Float64Array, b: Float64Array): Float64Array => {
-    const v = new Float64Array(nRows);
-    v.set(a, 0);
-    v.set(b, a.length);
-    return v;
-  };
-  columns.push({ name: 'E', kind: 'number', values: cat(ph.E, ne.E) });
-  columns.push({ name: 'z', kind: 'number', values: cat(ph.z, ne.z) });
-  const names = [...BCAL_FEATURES, BCAL_RADIUS];
-  for (let j = 0; j < names.length; j++) {
-    const v = new Float64Array(nRows);
-    for (let i = 0; i < opts.photons; i++) v[i] = ph.features[i * BCAL_FEATURE_COUNT + j];
-    for (let i = 0; i < opts.neutrons; i++) v[opts.photons + i] = ne.features[i * BCAL_FEATURE_COUNT + j];
-    columns.push({ name: names[j], kind: 'number', values: v });
-  }
-  const cls = new Array<string>(nRows);
-  for (let i = 0; i < nRows; i++) cls[i] = i < opts.photons ? 'photon' : 'neutron';
-  columns.push({ name: 'class', kind: 'string', values: cls });
-  return { source: '<simulate bcal>', nRows, columns };
+/** One chunk to simulate: what simulateBcalChunk takes, in a form a worker thread can be sent. */
+export interface BcalChunkJob {
+  particle: BcalParticle;
+  rows: number;
+  seed: Int32Array;
+}
+
+/**
+ * The chunks of a BCAL sample, in table order, using the generator as the table is defined: one
+ * fork per particle, then each block's chunk plan. Running them anywhere (this thread or worker
+ * threads, parallel.ts) and passing the blocks to bcalTableOfChunks gives the same table.
+ */
+export function bcalChunkJobs(opts: BcalOptions, rng: Rng): BcalChunkJob[] {
+  checkCount(opts.photons, 'photons');
+  checkCount(opts.neutrons, 'neutrons');
+  const rp = rng.fork();
+  const rn = rng.fork();
+  return [
+    ...chunkPlan(opts.photons, rp).map((c) => ({ particle: 'photon' as const, ...c })),
+    ...chunkPlan(opts.neutrons, rn).map((c) => ({ particle: 'neutron' as const, ...c })),
+  ];
+}
+
+/** The table of simulateBcalRaw from the blocks of its chunk jobs (blocks[i] from jobs[i]). */
+export function bcalTableOfChunks(jobs: BcalChunkJob[], blocks: BcalBlock[]): Table {
+  const of = (particle: BcalParticle): BcalBlock => concatBlocks(blocks.filter((_, i) => jobs[i].particle === particle));
+  const ph = of('photon');
+  const ne = of('neutron');
+  return stackClassBlocks(
+    { label: 'photon', rows: ph.E.length, scalars: [ph.E, ph.z], features: ph.features },
+    { label: 'neutron', rows: ne.E.length, scalars: [ne.E, ne.z], features: ne.features },
+    ['E', 'z'], [...BCAL_FEATURES, BCAL_RADIUS], '<simulate bcal>',
+  );
 }
 
 export function checkCount(n: number, what: string): void {

@@ -9,7 +9,8 @@
  * Parameters are in DIJET_PHYSICS and docs/simulation.md.
  */
 import type { Rng } from '../../core/rng.js';
-import type { Column, Table } from '../table.js';
+import type { Table } from '../table.js';
+import { stackClassBlocks } from './blocks.js';
 import { Sampler } from './sample.js';
 import { checkCount } from './bcal.js';
 
@@ -232,19 +233,9 @@ export function simulateDijet(opts: DijetOptions, rng: Rng): Table {
   const rs = rng.fork();
   const q = simulateDijetBlock('qcd', opts.qcd, rq);
   const g = simulateDijetBlock('signal', opts.signal, rs);
-  const nRows = opts.qcd + opts.signal;
-  const pT = new Float64Array(nRows);
-  pT.set(q.pT, 0);
-  pT.set(g.pT, opts.qcd);
-  const columns: Column[] = [{ name: 'pT', kind: 'number', values: pT }];
-  for (let j = 0; j < NF; j++) {
-    const v = new Float64Array(nRows);
-    for (let i = 0; i < opts.qcd; i++) v[i] = q.features[i * NF + j];
-    for (let i = 0; i < opts.signal; i++) v[opts.qcd + i] = g.features[i * NF + j];
-    columns.push({ name: DIJET_FEATURES[j], kind: 'number', values: v });
-  }
-  const cls = new Array<string>(nRows);
-  for (let i = 0; i < nRows; i++) cls[i] = i < opts.qcd ? 'qcd' : 'signal';
-  columns.push({ name: 'class', kind: 'string', values: cls });
-  return { source: '<simulate dijet>', nRows, columns };
+  return stackClassBlocks(
+    { label: 'qcd', rows: opts.qcd, scalars: [q.pT], features: q.features },
+    { label: 'signal', rows: opts.signal, scalars: [g.pT], features: g.features },
+    ['pT'], DIJET_FEATURES, '<simulate dijet>',
+  );
 }

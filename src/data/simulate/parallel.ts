@@ -1,6 +1,6 @@
 /**
  * BCAL showers on several threads. A block of photons or neutrons is simulated in chunks of
- * BCAL_CHUNK_ROWS rows, each from its own seed (bcal.ts chunkPlan), so the rows do not depend on
+ * BCAL_CHUNK_ROWS rows, each from its own seed (bcal.ts bcalChunkJobs), so the rows do not depend on
  * how many threads simulate them: `simulateBcalParallel` returns exactly the table of
  * `simulateBcal` with the same generator. Measured with `npm run bench simulate`: see README.
  *
@@ -15,9 +15,8 @@ import { Worker } from 'node:worker_threads';
 import { FluxmutError } from '../../core/errors.js';
 import type { Rng } from '../../core/rng.js';
 import type { Table } from '../table.js';
-import { bcalTable, chunkPlan, checkCount, concatBlocks, simulateBcalChunk, type BcalBlock, type BcalOptions } from './bcal.js';
+import { bcalChunkJobs, bcalTableOfChunks, simulateBcalChunk, type BcalBlock, type BcalChunkJob, type BcalOptions } from './bcal.js';
 import { perturbBcal } from './perturb.js';
-import type { ChunkJob } from './worker.js';
 
 const WORKER = new URL('./worker.js', import.meta.url);
 
@@ -28,20 +27,10 @@ export interface ParallelOptions {
 
 /** simulateBcal (index.ts) on several threads: the same table for the same generator. */
 export async function simulateBcalParallel(opts: BcalOptions, rng: Rng, options: ParallelOptions = {}): Promise<Table> {
-  checkCount(opts.photons, 'photons');
-  checkCount(opts.neutrons, 'neutrons');
   const threads = options.threads ?? availableParallelism();
   if (!(Number.isInteger(threads) && threads >= 1)) throw new FluxmutError(`threads must be a positive integer, got ${threads}`);
-  // The generator is used exactly as simulateBcalRaw uses it: one fork per particle, then the chunk plan.
-  const rp = rng.fork();
-  const rn = rng.fork();
-  const jobs: ChunkJob[] = [
-    ...chunkPlan(opts.photons, rp).map((c) => ({ particle: 'photon' as const, ...c })),
-    ...chunkPlan(opts.neutrons, rn).map((c) => ({ particle: 'neutron' as const, ...c })),
-  ];
-  const blocks = await runJobs(jobs, threads);
-  const nPhotonChunks = jobs.filter((j) => j.particle === 'photon').length;
-  const t = bcalTable(concatBlocks(blocks.slice(0, nPhotonChunks)), concatBlocks(blocks.slice(nPhotonChunks)));
+  const jobs = bcalChunkJobs(opts, rng);
+  const t = bcalTableOfChunks(jobs, await runJobs(jobs, threads));
   return opts.perturb ? perturbBcal(t) : t;
 }
 
@@ -50,7 +39,7 @@ export function workersAvailable(): boolean {
   return existsSync(fileURLToPath(WORKER));
 }
 
-async function runJobs(jobs: ChunkJob[], threads: number): Promise<BcalBlock[]> {
+async function runJobs(jobs: BcalChunkJob[], threads: number): Promise<BcalBlock[]> {
   const n = Math.min(threads, jobs.length);
   if (n <= 1 || !workersAvailable()) return jobs.map((j) => simulateBcalChunk(j.particle, j.rows, j.seed));
   const results: BcalBlock[] = new Array(jobs.length);

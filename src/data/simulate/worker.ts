@@ -3,15 +3,9 @@
  * (its arrays transferred, not copied).
  */
 import { parentPort } from 'node:worker_threads';
-import { simulateBcalChunk, type BcalParticle } from './bcal.js';
+import { simulateBcalChunk, type BcalChunkJob } from './bcal.js';
 
-export interface ChunkJob {
-  particle: BcalParticle;
-  rows: number;
-  seed: Int32Array;
-}
-
-parentPort?.on('message', (job: ChunkJob) => {
+parentPort?.on('message', (job: BcalChunkJob) => {
   const b = simulateBcalChunk(job.particle, job.rows, job.seed);
   parentPort!.postMessage(b, [b.E.buffer, b.z.buffer, b.features.buffer] as ArrayBuffer[]);
 });
